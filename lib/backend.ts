@@ -1,0 +1,78 @@
+// Which backends this binary has, which one is in use, and why.
+import { native } from './native.ts';
+import type { Device, DeviceMemoryStats } from './native-types.ts';
+
+export type BackendName = 'cpu' | 'cuda';
+
+export interface BackendsInfo {
+  cpu: { available: true; threads: number };
+  cuda: { compiled: boolean; available: boolean; deviceCount: number; reason: string };
+  /** the backend new tensors go to by default */
+  selected: BackendName;
+  /** one line for people: what is in use and why */
+  summary: string;
+}
+
+let defaultDevice: Device | undefined;
+
+export function backends(): BackendsInfo {
+  const info = native.backendInfo();
+  const cudaAvailable = info.cudaDeviceCount > 0;
+  const selected: BackendName = cudaAvailable ? 'cuda' : 'cpu';
+  const summary = cudaAvailable
+    ? `mmcot ${native.version}: using cuda (${info.cudaReason})`
+    : `mmcot ${native.version}: using cpu with ${info.numThreads} thread${info.numThreads === 1 ? '' : 's'}; ` +
+      (info.cudaCompiled ? `CUDA is compiled in but not usable: ${info.cudaReason}` : `no CUDA: ${info.cudaReason}`);
+  return {
+    cpu: { available: true, threads: info.numThreads },
+    cuda: { compiled: info.cudaCompiled, available: cudaAvailable, deviceCount: info.cudaDeviceCount, reason: info.cudaReason },
+    selected,
+    summary,
+  };
+}
+
+/** 'cuda' when a CUDA device is usable, else 'cpu'. */
+export function backend(): BackendName {
+  return backends().selected;
+}
+
+/** The device tensors are created on when no device is given (initially the selected backend). */
+export function getDefaultDevice(): Device {
+  return (defaultDevice ??= backend() === 'cuda' ? 'cuda' : 'cpu');
+}
+
+export function setDefaultDevice(device: Device): void {
+  defaultDevice = device;
+}
+
+export const cuda = {
+  available: (): boolean => native.backendInfo().cudaDeviceCount > 0,
+  deviceCount: (): number => native.backendInfo().cudaDeviceCount,
+  synchronize: (): void => native.synchronize(),
+  emptyCache: (): void => native.emptyCache(),
+};
+
+export function setNumThreads(n: number): void {
+  native.setNumThreads(n);
+}
+
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+
+/** Same seed, same backend -> same random numbers (Philox; CPU and CUDA streams agree). */
+export function manualSeed(seed: number | bigint): void {
+  native.manualSeed(seed);
+}
+
+export interface MemoryReport {
+  cpu: DeviceMemoryStats;
+  cuda: DeviceMemoryStats;
+}
+
+/** Live tensors and bytes per device, from the native allocator's own counters. */
+export function memory(): MemoryReport {
+  return native.memory();
+}
+
+if (process.env.MMCOT_VERBOSE === '1') process.stderr.write(backends().summary + '\n');

@@ -1,0 +1,10 @@
+// mmcot public API: `import * as mm from 'mmcot'`.
+export { Tensor, type Shape, type TensorData, type TensorOptions, type DType, type Device } from './tensor.ts';
+export { scope, keep } from './scope.ts';
+export {
+  backend, backends, cuda, getDefaultDevice, setDefaultDevice, manualSeed, setNumThreads, getNumThreads, memory,
+  type BackendName, type BackendsInfo, type MemoryReport,
+} from './backend.ts';
+export { MmcotError, type MmcotErrorCode } from './errors.ts';
+export { native, nativeBinaryPath } from './native.ts';
+export type { NativeAddon, DeviceMemoryStats } from './native-types.ts';

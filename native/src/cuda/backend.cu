@@ -1,0 +1,301 @@
+// The CUDA backend: a caching allocator over cudaMalloc, one non-blocking stream per device,
+// async copies, and grid-stride kernels for fills, casts and Philox random fills. The host only
+// waits where a value is read (copy_to_host) or on an explicit synchronize().
+#include <cuda_runtime.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include "../core/backend.h"
+#include "../core/convert.h"
+#include "../core/philox.h"
+#include "../core/status.h"
+
+namespace mm {
+namespace {
+
+constexpr int kMaxDevices = 16;
+constexpr int kThreads = 256;
+
+mm_status cuda_fail(cudaError_t err, const char* what) {
+  cudaGetLastError();  // clear a non-sticky error so the next call starts clean
+  return fail(MM_ERR_CUDA, "%s: %s (%s)", what, cudaGetErrorString(err), cudaGetErrorName(err));
+}
+
+#define MM_CUDA_TRY(call, what)                     \
+  do {                                              \
+    cudaError_t mm_cuda_err_ = (call);              \
+    if (mm_cuda_err_ != cudaSuccess) return cuda_fail(mm_cuda_err_, what); \
+  } while (0)
+
+int blocks_for(int64_t n) {
+  const int64_t blocks = (n + kThreads - 1) / kThreads;
+  return static_cast<int>(blocks < 65535 * 8 ? (blocks > 0 ? blocks : 1) : 65535 * 8);
+}
+
+__device__ __forceinline__ void store_float(void* dst, mm_dtype dtype, int64_t i, float v) {
+  if (dtype == MM_BF16) {
+    static_cast<uint16_t*>(dst)[i] = f32_to_bf16_bits(v);
+  } else {
+    static_cast<float*>(dst)[i] = v;
+  }
+}
+
+__global__ void fill_kernel(void* dst, mm_dtype dtype, int64_t n, float value, int32_t ivalue) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
+    if (dtype == MM_I32) {
+      static_cast<int32_t*>(dst)[i] = ivalue;
+    } else {
+      store_float(dst, dtype, i, value);
+    }
+  }
+}
+
+__global__ void cast_kernel(void* dst, mm_dtype dst_dtype, const void* src, mm_dtype src_dtype, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
+    if (src_dtype == MM_I32 && dst_dtype == MM_I32) {
+      static_cast<int32_t*>(dst)[i] = static_cast<const int32_t*>(src)[i];
+      continue;
+    }
+    float v = src_dtype == MM_F32    ? static_cast<const float*>(src)[i]
+              : src_dtype == MM_BF16 ? bf16_bits_to_f32(static_cast<const uint16_t*>(src)[i])
+                                     : static_cast<float>(static_cast<const int32_t*>(src)[i]);
+    if (dst_dtype == MM_I32) {
+      static_cast<int32_t*>(dst)[i] = f32_to_i32_saturating(v);
+    } else {
+      store_float(dst, dst_dtype, i, v);
+    }
+  }
+}
+
+// One thread per Philox block (4 values), matching the CPU backend's element -> lane mapping.
+__global__ void uniform_kernel(void* dst, mm_dtype dtype, int64_t n, uint64_t seed, uint64_t offset, float low, float span) {
+  const int64_t blocks = (n + 3) / 4;
+  for (int64_t b = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; b < blocks; b += int64_t{gridDim.x} * blockDim.x) {
+    const Philox4 r = philox_block(seed, offset + static_cast<uint64_t>(b));
+    for (int lane = 0; lane < 4 && b * 4 + lane < n; lane++) store_float(dst, dtype, b * 4 + lane, low + span * u32_to_unit(r.v[lane]));
+  }
+}
+
+__global__ void normal_kernel(void* dst, mm_dtype dtype, int64_t n, uint64_t seed, uint64_t offset, float mean, float std) {
+  const int64_t blocks = (n + 3) / 4;
+  for (int64_t b = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; b < blocks; b += int64_t{gridDim.x} * blockDim.x) {
+    const Philox4 r = philox_block(seed, offset + static_cast<uint64_t>(b));
+    for (int lane = 0; lane < 4 && b * 4 + lane < n; lane++) store_float(dst, dtype, b * 4 + lane, mean + std * philox_normal_lane(r, lane));
+  }
+}
+
+// Sizes are rounded so freed blocks are reusable by similar requests: 512 B steps below 1 MiB,
+// 2 MiB steps above.
+size_t round_block(size_t bytes) {
+  const size_t small = 512, large = size_t{2} << 20;
+  if (bytes == 0) return small;
+  return bytes < (size_t{1} << 20) ? (bytes + small - 1) / small * small : (bytes + large - 1) / large * large;
+}
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int devices) : devices_(devices < kMaxDevices ? devices : kMaxDevices) {}
+
+  mm_device_type type() const override { return MM_CUDA; }
+  const char* name() const override { return "cuda"; }
+
+  mm_status allocate(int device, size_t bytes, void** out) override {
+    MM_TRY(use(device));
+    const size_t size = round_block(bytes);
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& cache = free_[device];
+    // Reuse a cached block of at least `size` but not wastefully larger.
+    auto it = cache.lower_bound(size);
+    if (it != cache.end() && it->first <= size * 2) {
+      *out = it->second;
+      cached_[device] -= it->first;
+      in_use_[device] += it->first;
+      cache.erase(it);
+      return MM_OK;
+    }
+    void* ptr = nullptr;
+    cudaError_t err = cudaMalloc(&ptr, size);
+    if (err == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      release_cached_locked(device);
+      err = cudaMalloc(&ptr, size);
+    }
+    if (err == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      return fail(MM_ERR_OOM, "CUDA out of memory on cuda:%d allocating %zu bytes (%lld bytes in use by mmcot)", device,
+                  bytes, static_cast<long long>(in_use_[device]));
+    }
+    if (err != cudaSuccess) return cuda_fail(err, "cudaMalloc");
+    in_use_[device] += size;
+    *out = ptr;
+    return MM_OK;
+  }
+
+  void release(int device, void* ptr, size_t bytes) override {
+    const size_t size = round_block(bytes);
+    std::lock_guard<std::mutex> lock(mutex_);
+    // One stream per device: later work on this stream is ordered after earlier users of the
+    // block, so it can be reused at once without a sync.
+    free_[device].emplace(size, ptr);
+    in_use_[device] -= size;
+    cached_[device] += size;
+  }
+
+  mm_status copy_from_host(int device, void* dst, const void* src, size_t bytes) override {
+    MM_TRY(use(device));
+    if (!bytes) return MM_OK;
+    // Pageable source: the call returns once the data is staged, so the caller may reuse it.
+    MM_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, streams_[device]), "copy to device");
+    return MM_OK;
+  }
+
+  mm_status copy_to_host(int device, void* dst, const void* src, size_t bytes) override {
+    MM_TRY(use(device));
+    if (!bytes) return MM_OK;
+    MM_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, streams_[device]), "copy to host");
+    MM_CUDA_TRY(cudaStreamSynchronize(streams_[device]), "copy to host (synchronize)");
+    return MM_OK;
+  }
+
+  mm_status copy_on_device(int device, void* dst, const void* src, size_t bytes) override {
+    MM_TRY(use(device));
+    if (!bytes) return MM_OK;
+    MM_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, streams_[device]), "device copy");
+    return MM_OK;
+  }
+
+  mm_status fill(int device, void* dst, mm_dtype dtype, int64_t n, double value) override {
+    MM_TRY(use(device));
+    if (dtype == MM_I32 && !(value >= INT32_MIN && value <= INT32_MAX)) return fail(MM_ERR_ARG, "fill: %g does not fit in i32", value);
+    if (n == 0) return MM_OK;
+    fill_kernel<<<blocks_for(n), kThreads, 0, streams_[device]>>>(dst, dtype, n, static_cast<float>(value),
+                                                                    dtype == MM_I32 ? static_cast<int32_t>(value) : 0);
+    return launched("fill");
+  }
+
+  mm_status cast(int device, void* dst, mm_dtype dst_dtype, const void* src, mm_dtype src_dtype, int64_t n) override {
+    MM_TRY(use(device));
+    if (n == 0) return MM_OK;
+    cast_kernel<<<blocks_for(n), kThreads, 0, streams_[device]>>>(dst, dst_dtype, src, src_dtype, n);
+    return launched("cast");
+  }
+
+  mm_status fill_uniform(int device, void* dst, mm_dtype dtype, int64_t n, uint64_t seed, uint64_t offset, float low,
+                         float high) override {
+    MM_TRY(use(device));
+    if (n == 0) return MM_OK;
+    uniform_kernel<<<blocks_for((n + 3) / 4), kThreads, 0, streams_[device]>>>(dst, dtype, n, seed, offset, low, high - low);
+    return launched("rand");
+  }
+
+  mm_status fill_normal(int device, void* dst, mm_dtype dtype, int64_t n, uint64_t seed, uint64_t offset, float mean,
+                        float std) override {
+    MM_TRY(use(device));
+    if (n == 0) return MM_OK;
+    normal_kernel<<<blocks_for((n + 3) / 4), kThreads, 0, streams_[device]>>>(dst, dtype, n, seed, offset, mean, std);
+    return launched("randn");
+  }
+
+  mm_status synchronize() override {
+    for (int d = 0; d < devices_; d++) {
+      if (!streams_[d]) continue;
+      MM_CUDA_TRY(cudaSetDevice(d), "cudaSetDevice");
+      MM_CUDA_TRY(cudaStreamSynchronize(streams_[d]), "synchronize");
+    }
+    return MM_OK;
+  }
+
+  mm_status empty_cache() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (int d = 0; d < devices_; d++) release_cached_locked(d);
+    return MM_OK;
+  }
+
+  int64_t reserved_bytes() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    int64_t total = 0;
+    for (int d = 0; d < devices_; d++) total += in_use_[d] + cached_[d];
+    return total;
+  }
+
+ private:
+  // Makes `device` current and creates its stream on first use.
+  mm_status use(int device) {
+    if (device < 0 || device >= devices_) return fail(MM_ERR_DEVICE, "device cuda:%d does not exist", device);
+    MM_CUDA_TRY(cudaSetDevice(device), "cudaSetDevice");
+    if (!streams_[device]) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!streams_[device]) MM_CUDA_TRY(cudaStreamCreateWithFlags(&streams_[device], cudaStreamNonBlocking), "cudaStreamCreate");
+    }
+    return MM_OK;
+  }
+
+  static mm_status launched(const char* what) {
+    const cudaError_t err = cudaGetLastError();
+    return err == cudaSuccess ? MM_OK : cuda_fail(err, what);
+  }
+
+  void release_cached_locked(int device) {
+    if (cudaSetDevice(device) != cudaSuccess) return;
+    if (streams_[device]) cudaStreamSynchronize(streams_[device]);
+    for (auto& [size, ptr] : free_[device]) cudaFree(ptr);
+    free_[device].clear();
+    cached_[device] = 0;
+  }
+
+  const int devices_;
+  cudaStream_t streams_[kMaxDevices] = {};
+  mutable std::mutex mutex_;
+  std::multimap<size_t, void*> free_[kMaxDevices];
+  int64_t in_use_[kMaxDevices] = {};
+  int64_t cached_[kMaxDevices] = {};
+};
+
+struct CudaProbe {
+  int devices = 0;
+  char why[400] = "";
+  CudaBackend* backend = nullptr;
+};
+
+const CudaProbe& probe() {
+  static CudaProbe result = [] {
+    CudaProbe p;
+    if (const char* off = std::getenv("MMCOT_DISABLE_CUDA"); off && *off && std::strcmp(off, "0") != 0) {
+      snprintf(p.why, sizeof p.why, "CUDA backend disabled by MMCOT_DISABLE_CUDA=%s", off);
+      return p;
+    }
+    const cudaError_t err = cudaGetDeviceCount(&p.devices);
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      p.devices = 0;
+      snprintf(p.why, sizeof p.why, "no usable NVIDIA driver/GPU: cudaGetDeviceCount failed with %s (%s)", cudaGetErrorName(err), cudaGetErrorString(err));
+      return p;
+    }
+    if (p.devices == 0) {
+      snprintf(p.why, sizeof p.why, "cudaGetDeviceCount() found no CUDA device");
+      return p;
+    }
+    cudaDeviceProp prop{};
+    cudaGetDeviceProperties(&prop, 0);
+    snprintf(p.why, sizeof p.why, "%d CUDA device%s; cuda:0 is %s (sm_%d%d)", p.devices, p.devices == 1 ? "" : "s", prop.name, prop.major, prop.minor);
+    p.backend = new CudaBackend(p.devices);  // lives for the process: freed blocks may still be cached
+    return p;
+  }();
+  return result;
+}
+
+}  // namespace
+
+Backend* cuda_backend(const char** why) {
+  const CudaProbe& p = probe();
+  if (why) *why = p.why;
+  return p.backend;
+}
+bool cuda_compiled() { return true; }
+int cuda_device_count() { return probe().devices; }
+
+}  // namespace mm
