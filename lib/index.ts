@@ -8,3 +8,5 @@ export {
 export { MmcotError, type MmcotErrorCode } from './errors.ts';
 export { native, nativeBinaryPath } from './native.ts';
 export type { NativeAddon, DeviceMemoryStats } from './native-types.ts';
+export * as tasks from './tasks/index.ts';
+export { Tokenizer } from './model/tokenizer.ts';
