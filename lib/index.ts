@@ -8,5 +8,8 @@ export {
 export { MmcotError, type MmcotErrorCode } from './errors.ts';
 export { native, nativeBinaryPath } from './native.ts';
 export type { NativeAddon, DeviceMemoryStats } from './native-types.ts';
+export * as ops from './ops/index.ts';
+export { noGrad, isGradEnabled, GradNode } from './autograd.ts';
+export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.ts';
 export * as tasks from './tasks/index.ts';
 export { Tokenizer } from './model/tokenizer.ts';

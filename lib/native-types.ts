@@ -63,6 +63,15 @@ export interface NativeAddon {
   /** idempotent */
   tensorDispose(tensor: TensorHandle): void;
 
+  /** a view of the same storage with another shape of equal element count */
+  tensorReshape(tensor: TensorHandle, shape: readonly number[]): TensorHandle;
+
+  // ---- elementwise (native/addon/ops_elementwise.cc) ----
+  /** op: 0 add, 1 sub, 2 mul, 3 div; NumPy broadcasting */
+  binary(op: 0 | 1 | 2 | 3, a: TensorHandle, b: TensorHandle): TensorHandle;
+  /** sums t down to `shape`, which broadcasts to t's shape */
+  sumTo(t: TensorHandle, shape: readonly number[]): TensorHandle;
+
   manualSeed(seed: number | bigint): void;
   rngState(): { seed: bigint; offset: bigint };
   /** one Philox4x32-10 block (for tests against the published known answers) */
@@ -79,6 +88,7 @@ export interface NativeAddon {
 export const NATIVE_EXPORTS = [
   'version', 'TensorHandle', 'init', 'backendInfo',
   'tensorFromArray', 'tensorEmpty', 'tensorFull', 'tensorRand', 'tensorRandn', 'tensorToArray', 'tensorMeta',
-  'tensorTo', 'tensorCast', 'tensorDispose',
+  'tensorTo', 'tensorCast', 'tensorDispose', 'tensorReshape',
+  'binary', 'sumTo',
   'manualSeed', 'rngState', 'philox', 'setNumThreads', 'getNumThreads', 'memory', 'synchronize', 'emptyCache',
 ] as const satisfies readonly (keyof NativeAddon)[];

@@ -10,6 +10,10 @@ import { argError } from './errors.ts';
 import { native } from './native.ts';
 import type { DType, Device, TensorHandle } from './native-types.ts';
 import { track, type ScopedResource } from './scope.ts';
+// Circular on purpose: autograd and ops import Tensor, and Tensor's methods call them. ESM
+// resolves it because nothing here is used before the modules finish loading.
+import { backward, type GradNode } from './autograd.ts';
+import { reshape } from './ops/shape.ts';
 
 export type { DType, Device } from './native-types.ts';
 export type Shape = readonly number[];
@@ -33,11 +37,15 @@ export class Tensor implements ScopedResource {
   /** canonical device: 'cpu' or 'cuda:N' */
   readonly device: 'cpu' | `cuda:${number}`;
   requiresGrad: boolean;
+  /** accumulated gradient (leaf tensors, after backward) */
   grad: Tensor | null = null;
+  /** the recorded op that produced this tensor (null for leaves and outside autograd) */
+  gradFn: GradNode | null = null;
   #handle: TensorHandle;
 
-  /** Wraps a handle the addon just created (internal: use the static constructors). */
-  constructor(handle: TensorHandle, requiresGrad = false) {
+  /** Wraps a handle the addon just created (internal: use the static constructors or ops).
+   * `tracked: false` keeps it out of mm.scope (autograd's saved tensors belong to the graph). */
+  constructor(handle: TensorHandle, requiresGrad = false, tracked = true) {
     if (!(handle instanceof native.TensorHandle)) {
       throw argError('type', 'ERR_ARG', 'new Tensor(): expects a native tensor handle; create tensors with Tensor.from, zeros, rand, ...');
     }
@@ -47,7 +55,7 @@ export class Tensor implements ScopedResource {
     this.device = meta.device;
     this.requiresGrad = requiresGrad;
     this.#handle = handle;
-    track(this);
+    if (tracked) track(this);
   }
 
   /** Copies `data` (typed array or nested-free number array) into a new tensor of `shape`.
@@ -131,11 +139,30 @@ export class Tensor implements ScopedResource {
     return new Tensor(native.tensorCast(this.#handle, dtype));
   }
 
-  /** Frees the native storage now. Safe to call twice. */
+  /** Same storage, new shape with the same number of elements (no copy). -1 infers one size. */
+  reshape(shape: Shape): Tensor {
+    return reshape(this, shape);
+  }
+
+  /** A tensor sharing this one's storage, cut off from the autograd graph. */
+  detach(): Tensor {
+    return new Tensor(native.tensorReshape(this.#handle, this.shape));
+  }
+
+  /** Runs the recorded backward pass from this tensor (a scalar unless `grad` is given),
+   * accumulating into the `.grad` of leaf tensors that require grad. */
+  backward(grad?: Tensor, options?: { retainGraph?: boolean }): void {
+    backward(this, grad, options);
+  }
+
+  /** Frees the native storage now, and the part of the autograd graph only it still reaches.
+   * Safe to call twice. */
   dispose(): void {
     if (this.#handle.disposed) return;
     native.tensorDispose(this.#handle);
     this.grad?.dispose();
+    this.grad = null;
+    this.gradFn?.unref();
   }
 
   [Symbol.dispose](): void {
@@ -146,3 +173,4 @@ export class Tensor implements ScopedResource {
     return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device}${this.disposed ? ', disposed' : ''})`;
   }
 }
+

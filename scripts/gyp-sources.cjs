@@ -2,6 +2,6 @@
 // source list lives in one place: the folders.
 const fs = require('node:fs');
 const path = require('node:path');
-const dirs = ['native/src/core', 'native/src/cpu', 'native/addon'];
+const dirs = ['native/src/core', 'native/src/ops', 'native/src/cpu', 'native/addon'];
 const files = dirs.flatMap((dir) => fs.readdirSync(path.join(__dirname, '..', dir)).filter((f) => f.endsWith('.cc')).map((f) => `${dir}/${f}`));
 console.log(files.sort().join('\n'));

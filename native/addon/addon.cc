@@ -6,6 +6,8 @@
 
 #include "args.h"
 #include "errors.h"
+#include "op_args.h"
+#include "registry.h"
 #include "tensor_handle.h"
 
 namespace mm_addon {
@@ -172,6 +174,14 @@ Napi::Value TensorDispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value TensorReshape(const Napi::CallbackInfo& info) {
+  ArgContext args{info, "tensorReshape"};
+  args.expect_count(2);
+  const mm_tensor* t = TensorHandle::From(args, 0, "tensor");
+  const std::vector<int64_t> shape = args.shape(1, "shape");
+  return wrap_new_tensor(args, [&](mm_tensor** out) { return mm_tensor_alias(t, static_cast<int>(shape.size()), shape.data(), out); });
+}
+
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   ArgContext args{info, "manualSeed"};
   args.expect_count(1);
@@ -242,6 +252,15 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+}  // namespace
+
+ExportList& registered_exports() {
+  static ExportList list;
+  return list;
+}
+
+namespace {
+
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("TensorHandle", TensorHandle::Define(env));
   const std::pair<const char*, Napi::Function::Callback> functions[] = {
@@ -257,6 +276,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
       {"tensorTo", TensorTo},
       {"tensorCast", TensorCast},
       {"tensorDispose", TensorDispose},
+      {"tensorReshape", TensorReshape},
       {"manualSeed", ManualSeed},
       {"rngState", RngState},
       {"philox", Philox},
@@ -267,6 +287,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
       {"emptyCache", EmptyCache},
   };
   for (const auto& [name, fn] : functions) exports.Set(name, Napi::Function::New(env, fn, name));
+  for (const auto& [name, fn] : registered_exports()) exports.Set(name, Napi::Function::New(env, fn, name));
   exports.Set("version", Napi::String::New(env, MMCOT_VERSION));
   return exports;
 }

@@ -89,6 +89,9 @@ mm_status mm_tensor_fill(mm_tensor* t, double value);
 /* Float tensors: uniform in [low, high) or normal(mean, std) from the global generator. */
 mm_status mm_tensor_fill_uniform(mm_tensor* t, float low, float high);
 mm_status mm_tensor_fill_normal(mm_tensor* t, float mean, float std);
+/* A new tensor sharing t's storage with another shape of the same element count (a reshape
+ * view; also how autograd keeps saved tensors alive after the user disposes theirs). */
+mm_status mm_tensor_alias(const mm_tensor* t, int ndim, const int64_t* shape, mm_tensor** out);
 /* Frees the tensor (its storage once no tensor refers to it). NULL is fine. */
 void mm_tensor_free(mm_tensor* t);
 

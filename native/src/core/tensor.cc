@@ -267,6 +267,26 @@ mm_status mm_tensor_fill_normal(mm_tensor* t, float mean, float std) {
   });
 }
 
+mm_status mm_tensor_alias(const mm_tensor* t, int ndim, const int64_t* shape, mm_tensor** out) {
+  if (!t || !out) return mm::fail(MM_ERR_ARG, "tensor_alias: null argument");
+  return mm::guarded("reshape", [&]() -> mm_status {
+    int64_t numel = 0;
+    MM_TRY(check_shape("reshape", ndim, shape, t->dtype, &numel));
+    if (numel != t->numel) {
+      char from[256], to[256];
+      return mm::fail(MM_ERR_SHAPE, "reshape: cannot view shape %s (%lld elements) as %s (%lld elements)",
+                      mm::format_shape(from, sizeof from, t->ndim, t->shape), static_cast<long long>(t->numel),
+                      mm::format_shape(to, sizeof to, ndim, shape), static_cast<long long>(numel));
+    }
+    auto* alias = new mm_tensor{t->storage, t->dtype, ndim, {}, numel};
+    for (int i = 0; i < ndim; i++) alias->shape[i] = shape[i];
+    t->storage->refs++;
+    account(t->storage->device.type, 1, 0);
+    *out = alias;
+    return MM_OK;
+  });
+}
+
 void mm_tensor_free(mm_tensor* t) {
   if (!t) return;
   mm_storage* s = t->storage;

@@ -1,0 +1,4 @@
+// mm.ops: functional ops (forward on the native backend, gradients recorded for autograd).
+// One line per op family.
+export { add, sub, mul, div, sumTo } from './elementwise.ts';
+export { reshape } from './shape.ts';
