@@ -58,7 +58,7 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorFromArray(const Napi::CallbackInfo& info) {
-  ArgContext args{info, "tensorFromArray"};
+  ArgContext args{info, "Tensor.from"};
   args.expect_count(4);
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray()) throw_type_error(env, "ERR_ARG", args.prefix("data") + " must be a Float32Array or Int32Array");
@@ -90,34 +90,34 @@ Napi::Value TensorFromArray(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorEmpty(const Napi::CallbackInfo& info) {
-  ArgContext args{info, "tensorEmpty"};
+  ArgContext args{info, "Tensor.empty"};
   args.expect_count(3);
   return TensorHandle::Wrap(info.Env(), empty_from_args(args));
 }
 
 Napi::Value TensorFull(const Napi::CallbackInfo& info) {
-  ArgContext args{info, "tensorFull"};
+  ArgContext args{info, "Tensor.full"};
   args.expect_count(4);
   const double value = args.number(3, "value");
   return filled(args, [&](mm_tensor* t) { return mm_tensor_fill(t, value); });
 }
 
 Napi::Value TensorRand(const Napi::CallbackInfo& info) {
-  ArgContext args{info, "tensorRand"};
+  ArgContext args{info, "Tensor.rand"};
   args.expect_count(5);
   const double low = args.finite(3, "low", -3.4e38, 3.4e38), high = args.finite(4, "high", -3.4e38, 3.4e38);
   return filled(args, [&](mm_tensor* t) { return mm_tensor_fill_uniform(t, static_cast<float>(low), static_cast<float>(high)); });
 }
 
 Napi::Value TensorRandn(const Napi::CallbackInfo& info) {
-  ArgContext args{info, "tensorRandn"};
+  ArgContext args{info, "Tensor.randn"};
   args.expect_count(5);
   const double mean = args.finite(3, "mean", -3.4e38, 3.4e38), std = args.finite(4, "std", 0, 3.4e38);
   return filled(args, [&](mm_tensor* t) { return mm_tensor_fill_normal(t, static_cast<float>(mean), static_cast<float>(std)); });
 }
 
 Napi::Value TensorToArray(const Napi::CallbackInfo& info) {
-  ArgContext args{info, "tensorToArray"};
+  ArgContext args{info, "Tensor.toArray"};
   args.expect_count(1);
   Napi::Env env = info.Env();
   const mm_tensor* t = TensorHandle::From(args, 0, "tensor");
@@ -148,7 +148,7 @@ Napi::Value TensorMeta(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorTo(const Napi::CallbackInfo& info) {
-  ArgContext args{info, "tensorTo"};
+  ArgContext args{info, "Tensor.to"};
   args.expect_count(2);
   const mm_tensor* t = TensorHandle::From(args, 0, "tensor");
   const mm_device device = args.device(1, "device");
@@ -158,7 +158,7 @@ Napi::Value TensorTo(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorCast(const Napi::CallbackInfo& info) {
-  ArgContext args{info, "tensorCast"};
+  ArgContext args{info, "Tensor.cast"};
   args.expect_count(2);
   const mm_tensor* t = TensorHandle::From(args, 0, "tensor");
   const mm_dtype dtype = args.dtype(1, "dtype");
@@ -168,14 +168,14 @@ Napi::Value TensorCast(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorDispose(const Napi::CallbackInfo& info) {
-  ArgContext args{info, "tensorDispose"};
+  ArgContext args{info, "Tensor.dispose"};
   args.expect_count(1);
   TensorHandle::DisposeValue(args, 0, "tensor");
   return info.Env().Undefined();
 }
 
 Napi::Value TensorReshape(const Napi::CallbackInfo& info) {
-  ArgContext args{info, "tensorReshape"};
+  ArgContext args{info, "reshape"};
   args.expect_count(2);
   const mm_tensor* t = TensorHandle::From(args, 0, "tensor");
   const std::vector<int64_t> shape = args.shape(1, "shape");
