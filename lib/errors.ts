@@ -11,7 +11,9 @@ export type MmcotErrorCode =
   | 'ERR_CUDA'
   | 'ERR_UNSUPPORTED'
   | 'ERR_INTERNAL'
-  | 'ERR_LOAD';
+  | 'ERR_LOAD'
+  /** a file that is not what it claims to be (truncated or corrupt checkpoint, bad header) */
+  | 'ERR_FORMAT';
 
 export class MmcotError extends Error {
   readonly code: MmcotErrorCode;

@@ -12,4 +12,5 @@ export * as ops from './ops/index.ts';
 export { noGrad, isGradEnabled, GradNode } from './autograd.ts';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.ts';
 export * as tasks from './tasks/index.ts';
+export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, type SafetensorsContents } from './io/safetensors.ts';
 export { Tokenizer } from './model/tokenizer.ts';
