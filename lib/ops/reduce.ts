@@ -20,7 +20,8 @@ type ReduceOne = (x: Tensor, axis: number, keepdim: boolean) => Tensor;
 
 // Applies `one` over the requested axes: all axes by flattening, several from the last one
 // down so earlier axis numbers stay valid when dimensions are removed.
-function reduceAxes(name: string, x: Tensor, options: ReduceOptions, one: ReduceOne): Tensor {
+// `rest` reduces the axes after the first (sumOfSquares continues with plain sums).
+function reduceAxes(name: string, x: Tensor, options: ReduceOptions, one: ReduceOne, rest: ReduceOne = one): Tensor {
   const keepdim = options.keepdim ?? false;
   if (options.axis === undefined) {
     const flat = reshape(x, [x.numel]);
@@ -37,7 +38,7 @@ function reduceAxes(name: string, x: Tensor, options: ReduceOptions, one: Reduce
   if (new Set(axes).size !== axes.length) throw argError('range', 'ERR_ARG', `${name}: axis [${list.join(', ')}] names an axis twice`);
   let out = x;
   for (const axis of axes) {
-    const next = one(out, axis, keepdim);
+    const next = (out === x ? one : rest)(out, axis, keepdim);
     if (out !== x) out.dispose(); // the graph keeps what backward needs
     out = next;
   }
@@ -81,7 +82,7 @@ export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
 /** Sum of x * x over `axis` (all when omitted): a squared norm in one pass (e.g. for gradient
  * clipping). */
 export function sumOfSquares(x: Tensor, options: ReduceOptions = {}): Tensor {
-  return reduceAxes('sumOfSquares', x, options, sumOfSquaresOne);
+  return reduceAxes('sumOfSquares', x, options, sumOfSquaresOne, sumOne);
 }
 
 /** Maximum over `axis` (all when omitted). The gradient goes to the first position of the

@@ -29,8 +29,8 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
  * so a bad axis is always a RangeError ERR_ARG (the core checks again for C callers). */
 export function resolveAxis(op: string, axis: number, ndim: number): number {
   if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
-    const valid = ndim === 0 ? 'the tensor is 0-d (it has no axes)' : `for a tensor with ${ndim} dimensions (valid: ${-ndim} to ${ndim - 1})`;
-    throw argError('range', 'ERR_ARG', `${op}: axis ${axis} is out of range: ${valid}`);
+    const valid = ndim === 0 ? ': the tensor is 0-d (it has no axes)' : ` for a tensor with ${ndim} dimensions (valid: ${-ndim} to ${ndim - 1})`;
+    throw argError('range', 'ERR_ARG', `${op}: axis ${axis} is out of range${valid}`);
   }
   return axis < 0 ? axis + ndim : axis;
 }
