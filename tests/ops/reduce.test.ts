@@ -132,6 +132,24 @@ test('max: ties go to the first index, NaN wins, gradient goes to the argmax', (
     assert.equal([...o.argmax(x, { keepdim: true }).shape], [1, 1]);
     o.max(x, { axis: 1 }).backward(mm.Tensor.from([10, 20, 30], [3]));
     assertClose(x.grad!.toArray(), [0, 10, 0, 0, 20, 0, 30, 0, 0]);
+    // Long rows (the lane-parallel path): ties and NaNs in different lanes and in the tail.
+    const n = 101;
+    const rows: [number[], number][] = [];
+    const row = (edit: (r: number[]) => void) => {
+      const r = Array.from(randomFloats(n, rows.length + 1));
+      edit(r);
+      return r;
+    };
+    rows.push([row((r) => { r[70] = 5; r[37] = 5; }), 37]);
+    rows.push([row((r) => { r[99] = 5; r[100] = 5; }), 99]);
+    rows.push([row((r) => { r[90] = NaN; r[45] = NaN; r[3] = 9; }), 45]);
+    rows.push([row((r) => { r[100] = NaN; }), 100]);
+    rows.push([row((r) => r.fill(-Infinity)), 0]);
+    rows.push([row((r) => r.fill(2)), 0]);
+    const long = mm.Tensor.from(rows.flatMap(([r]) => r), [rows.length, n]);
+    assert.equal([...o.argmax(long, { axis: 1 }).toArray()], rows.map(([, at]) => at));
+    // the same rows as columns (the strided path)
+    assert.equal([...o.argmax(o.transpose(long, 0, 1), { axis: 0 }).toArray()], rows.map(([, at]) => at));
   });
 });
 

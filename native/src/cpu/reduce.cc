@@ -111,6 +111,25 @@ void sum_strided(const float* x, int64_t outer, int64_t n, int64_t inner, double
 // v replaces the current best: larger, or the first NaN.
 inline bool beats(float v, float best) { return v > best || (v != v && best == best); }
 
+// Running maximum and its first row index, per column, over rows [0, rows) of the first m
+// columns of a block with row stride `stride`. Branch-free so the column loop vectorises; kept
+// out of line so a constant m does not get the loop unrolled (which then fails to vectorise).
+__attribute__((noinline)) void column_max(const float* block, int64_t rows, int64_t stride, int64_t m, float* best, int32_t* at) {
+  for (int64_t c = 0; c < m; c++) {
+    best[c] = block[c];
+    at[c] = 0;
+  }
+  for (int64_t j = 1; j < rows; j++) {
+    const float* row = block + j * stride;
+    const int32_t jj = static_cast<int32_t>(j);
+    for (int64_t c = 0; c < m; c++) {
+      const bool b = beats(row[c], best[c]);
+      best[c] = b ? row[c] : best[c];
+      at[c] = b ? jj : at[c];
+    }
+  }
+}
+
 }  // namespace
 
 void reduce_sum(const float* x, int64_t outer, int64_t n, int64_t inner, bool squares, double scale, float* out) {
@@ -122,19 +141,37 @@ void reduce_sum(const float* x, int64_t outer, int64_t n, int64_t inner, bool sq
 void reduce_max(const float* x, int64_t outer, int64_t n, int64_t inner, float* values, int32_t* indices) {
   if (outer * inner == 0) return;
   if (inner == 1) {
+    // A contiguous row read as [n / kLanes, kLanes] columns: the column maxima vectorise, then
+    // the lanes merge preferring the lower index, then the tail follows in order.
+    constexpr int64_t kLanes = 16;
     parallel_for(outer, kGrain / (n + 1) + 1, [&](int64_t begin, int64_t end) {
+      float best[kLanes];
+      int32_t at[kLanes];
       for (int64_t o = begin; o < end; o++) {
         const float* row = x + o * n;
-        float best = row[0];
-        int64_t at = 0;
-        for (int64_t j = 1; j < n; j++) {
-          if (beats(row[j], best)) {
-            best = row[j];
-            at = j;
+        const int64_t blocks = n / kLanes;
+        float v = row[0];
+        int64_t a = 0, next = 1;
+        if (blocks >= 2) {
+          column_max(row, blocks, kLanes, kLanes, best, at);
+          for (int64_t c = 0; c < kLanes; c++) {
+            const int64_t i = at[c] * kLanes + c;
+            const bool tie = best[c] == v || (best[c] != best[c] && v != v);
+            if (beats(best[c], v) || (tie && i < a)) {
+              v = best[c];
+              a = i;
+            }
+          }
+          next = blocks * kLanes;
+        }
+        for (int64_t i = next; i < n; i++) {
+          if (beats(row[i], v)) {
+            v = row[i];
+            a = i;
           }
         }
-        values[o] = best;
-        indices[o] = static_cast<int32_t>(at);
+        values[o] = v;
+        indices[o] = static_cast<int32_t>(a);
       }
     });
     return;
@@ -145,20 +182,7 @@ void reduce_max(const float* x, int64_t outer, int64_t n, int64_t inner, float* 
     int32_t at[kCols];
     for (int64_t u = begin; u < end; u++) {
       const int64_t o = u / col_blocks, c0 = (u % col_blocks) * kCols, m = std::min(kCols, inner - c0);
-      const float* slice = x + o * n * inner + c0;
-      for (int64_t c = 0; c < m; c++) {
-        best[c] = slice[c];
-        at[c] = 0;
-      }
-      for (int64_t j = 1; j < n; j++) {
-        const float* row = slice + j * inner;
-        for (int64_t c = 0; c < m; c++) {
-          if (beats(row[c], best[c])) {
-            best[c] = row[c];
-            at[c] = static_cast<int32_t>(j);
-          }
-        }
-      }
+      column_max(x + o * n * inner + c0, n, inner, m, best, at);
       std::memcpy(values + o * inner + c0, best, m * sizeof(float));
       std::memcpy(indices + o * inner + c0, at, m * sizeof(int32_t));
     }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "../core/thread_pool.h"
+#include "fast_math.h"
 
 namespace mm::cpu {
 namespace {
@@ -26,23 +27,17 @@ void map2(const float* a, const float* b, float* out, int64_t n, F f) {
   });
 }
 
-// exp(-|x|) keeps both branches free of overflow.
-inline float sigmoid(float x) {
-  const float e = std::exp(-std::fabs(x));
-  return x >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
-}
-
 }  // namespace
 
 void unary(mm_unary_op op, const float* x, float* y, int64_t n, float p0, float p1) {
   switch (op) {
     case MM_UNARY_NEG: return map(x, y, n, [](float v) { return -v; });
-    case MM_UNARY_EXP: return map(x, y, n, [](float v) { return std::exp(v); });
+    case MM_UNARY_EXP: return map(x, y, n, [](float v) { return exp_f32(v); });
     case MM_UNARY_LOG: return map(x, y, n, [](float v) { return std::log(v); });
     case MM_UNARY_SQRT: return map(x, y, n, [](float v) { return std::sqrt(v); });
     case MM_UNARY_RSQRT: return map(x, y, n, [](float v) { return 1.0f / std::sqrt(v); });
-    case MM_UNARY_TANH: return map(x, y, n, [](float v) { return std::tanh(v); });
-    case MM_UNARY_SIGMOID: return map(x, y, n, [](float v) { return sigmoid(v); });
+    case MM_UNARY_TANH: return map(x, y, n, [](float v) { return tanh_f32(v); });
+    case MM_UNARY_SIGMOID: return map(x, y, n, [](float v) { return sigmoid_f32(v); });
     // v > 0 ? v : 0 would turn NaN into 0; this keeps NaN.
     case MM_UNARY_RELU: return map(x, y, n, [](float v) { return v < 0 ? 0.0f : v; });
     case MM_UNARY_ABS: return map(x, y, n, [](float v) { return std::fabs(v); });
