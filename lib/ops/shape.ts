@@ -46,6 +46,7 @@ function permuteAs(name: string, x: Tensor, dims: readonly number[]): Tensor {
 
 /** A copy with axes reordered: out.shape[i] = x.shape[dims[i]] (negative entries count from the end). */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  if (!Array.isArray(dims)) throw argError('type', 'ERR_ARG', 'permute: dims must be an array of axes');
   // Negative entries are resolved here; anything still out of range is reported by the core.
   return permuteAs('permute', x, dims.map((d) => (d < 0 && d >= -x.ndim ? d + x.ndim : d)));
 }

@@ -207,6 +207,7 @@ test('bad input: axes, bounds, shapes, dtypes, indices, disposed tensors', () =>
     throwsWith(() => slice(mm.Tensor.zeros([]), 0, 0, 0), RangeError, 'ERR_ARG', /0-d/);
     throwsWith(() => concat([x, x], 2), RangeError, 'ERR_ARG', /concat: axis 2/);
     throwsWith(() => permute(x, [0, 0]), mm.MmcotError, 'ERR_ARG', /permutation of 0\.\.1/);
+    throwsWith(() => permute(x, 1 as never), TypeError, 'ERR_ARG', /dims must be an array/);
     throwsWith(() => permute(x, [1, 0, 2]), mm.MmcotError, 'ERR_ARG', /dims has 3 entries but x has 2 dimensions/);
     throwsWith(() => slice(x, 1, 1, 4), mm.MmcotError, 'ERR_ARG', /\[1, 4\) is out of range for axis 1 of size 3/);
     throwsWith(() => slice(x, 1, 2, 1), mm.MmcotError, 'ERR_ARG', /out of range/);

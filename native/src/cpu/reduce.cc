@@ -60,16 +60,22 @@ void sum_rows(const float* x, int64_t outer, int64_t n, double scale, float* out
   }
 }
 
-// Adds rows [j0, j1) of columns [c0, c0 + m) of one outer slice into acc (contiguous inner loop).
+// Sums rows [j0, j1) of columns [c0, c0 + m) of one outer slice into acc (contiguous inner
+// loops). Groups of kGroup rows add up in float first (like the base case of a pairwise sum), so
+// only one row in kGroup pays the conversion to double.
 template <bool kSquares>
 void add_rows(const float* slice, int64_t inner, int64_t j0, int64_t j1, int64_t c0, int64_t m, double* acc) {
+  constexpr int64_t kGroup = 8;
+  float group[kCols];
   std::fill(acc, acc + m, 0.0);
-  for (int64_t j = j0; j < j1; j++) {
-    const float* row = slice + j * inner + c0;
-    for (int64_t c = 0; c < m; c++) {
-      const double v = row[c];
-      acc[c] += kSquares ? v * v : v;
+  for (int64_t g0 = j0; g0 < j1; g0 += kGroup) {
+    const int64_t g1 = std::min(j1, g0 + kGroup);
+    std::fill(group, group + m, 0.0f);
+    for (int64_t j = g0; j < g1; j++) {
+      const float* row = slice + j * inner + c0;
+      for (int64_t c = 0; c < m; c++) group[c] += kSquares ? row[c] * row[c] : row[c];
     }
+    for (int64_t c = 0; c < m; c++) acc[c] += group[c];
   }
 }
 
