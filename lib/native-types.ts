@@ -72,6 +72,37 @@ export interface NativeAddon {
   /** sums t down to `shape`, which broadcasts to t's shape */
   sumTo(t: TensorHandle, shape: readonly number[]): TensorHandle;
 
+  // ---- shape family: shape, unary, reduce, embedding (native/addon/ops_{shape,unary,reduce,embedding}.cc) ----
+  /** out.shape[i] = x.shape[dims[i]] (a copy) */
+  permute(x: TensorHandle, dims: readonly number[]): TensorHandle;
+  /** joins the tensors (same dtype, equal but for `axis`) along axis */
+  concat(axis: number, ...tensors: TensorHandle[]): TensorHandle;
+  /** x[start:end] along axis (negative bounds count from the end; no clamping) */
+  slice(x: TensorHandle, axis: number, start: number, end: number): TensorHandle;
+  /** `before`/`after` entries of `value` added along axis */
+  pad(x: TensorHandle, axis: number, before: number, after: number, value: number): TensorHandle;
+  /** x indexed along axis by 1-D i32 indices */
+  indexSelect(x: TensorHandle, axis: number, indices: TensorHandle): TensorHandle;
+  /** zeros with `size` along axis, grad slices added at indices */
+  indexSelectBackward(grad: TensorHandle, axis: number, indices: TensorHandle, size: number): TensorHandle;
+  /** op: mm_unary_op (0 neg ... 12 clamp, see lib/ops/unary.ts); p0/p1: the op's parameters */
+  unary(op: number, x: TensorHandle, p0: number, p1: number): TensorHandle;
+  /** grad * op'(x), reading x or the forward output y (see mmcot/ops/unary.h) */
+  unaryBackward(op: number, x: TensorHandle | null, y: TensorHandle | null, grad: TensorHandle, p0: number, p1: number): TensorHandle;
+  /** op: 0 sum, 1 mean, 2 sum of squares; over one axis */
+  reduce(op: 0 | 1 | 2, x: TensorHandle, axis: number, keepdim: boolean): TensorHandle;
+  /** gradient of reduce for an input of `shape` (x: the input, for op 2 only) */
+  reduceBackward(op: 0 | 1 | 2, grad: TensorHandle, x: TensorHandle | null, shape: readonly number[], axis: number): TensorHandle;
+  /** [values, first indices (i32)] of the maximum along axis */
+  max(x: TensorHandle, axis: number, keepdim: boolean): [TensorHandle, TensorHandle];
+  /** zeros of `shape` with grad placed at the indices */
+  maxBackward(grad: TensorHandle, indices: TensorHandle, shape: readonly number[], axis: number): TensorHandle;
+  /** table[ids] -> ids.shape + [D] */
+  embedding(ids: TensorHandle, table: TensorHandle): TensorHandle;
+  /** dTable [numRows, D]: grad rows summed per id */
+  embeddingBackward(ids: TensorHandle, grad: TensorHandle, numRows: number): TensorHandle;
+  // ---- end shape family ----
+
   manualSeed(seed: number | bigint): void;
   rngState(): { seed: bigint; offset: bigint };
   /** one Philox4x32-10 block (for tests against the published known answers) */
@@ -90,5 +121,8 @@ export const NATIVE_EXPORTS = [
   'tensorFromArray', 'tensorEmpty', 'tensorFull', 'tensorRand', 'tensorRandn', 'tensorToArray', 'tensorMeta',
   'tensorTo', 'tensorCast', 'tensorDispose', 'tensorReshape',
   'binary', 'sumTo',
+  // shape family
+  'permute', 'concat', 'slice', 'pad', 'indexSelect', 'indexSelectBackward', 'unary', 'unaryBackward', 'reduce', 'reduceBackward', 'max',
+  'maxBackward', 'embedding', 'embeddingBackward',
   'manualSeed', 'rngState', 'philox', 'setNumThreads', 'getNumThreads', 'memory', 'synchronize', 'emptyCache',
 ] as const satisfies readonly (keyof NativeAddon)[];

@@ -1,7 +1,9 @@
 // Elementwise arithmetic with NumPy broadcasting, and its gradients.
 import { record } from '../autograd.ts';
+import { argError } from '../errors.ts';
 import { native } from '../native.ts';
 import { Tensor } from '../tensor.ts';
+import { affine } from './unary.ts';
 
 const enum BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3 }
 
@@ -15,25 +17,50 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   return new Tensor(native.sumTo(g.handle, shape));
 }
 
-export function add(a: Tensor, b: Tensor): Tensor {
+/** A tensor or a plain number (a scalar operand of add/sub/mul/div). */
+export type Operand = Tensor | number;
+
+function bothNumbers(name: string): never {
+  throw argError('type', 'ERR_ARG', `${name}: at least one operand must be a tensor, got two numbers`);
+}
+
+// x (op) s as a 0-d tensor operand, for division (x / s is not exactly x * (1 / s)).
+function withScalar(s: number, like: Tensor, fn: (s: Tensor) => Tensor): Tensor {
+  const scalar = Tensor.full([], s, { device: like.device });
+  try {
+    return fn(scalar);
+  } finally {
+    scalar.dispose(); // a recorded op keeps its own alias
+  }
+}
+
+export function add(a: Operand, b: Operand): Tensor {
+  if (typeof a === 'number') return typeof b === 'number' ? bothNumbers('add') : affine(b, 1, a);
+  if (typeof b === 'number') return affine(a, 1, b);
   return record(binary(BinaryOp.Add, a, b), 'add', [a, b], [], (g) => [sumTo(g, a.shape), sumTo(g, b.shape)]);
 }
 
-export function sub(a: Tensor, b: Tensor): Tensor {
+export function sub(a: Operand, b: Operand): Tensor {
+  if (typeof a === 'number') return typeof b === 'number' ? bothNumbers('sub') : affine(b, -1, a);
+  if (typeof b === 'number') return affine(a, 1, -b);
   return record(binary(BinaryOp.Sub, a, b), 'sub', [a, b], [], (g) => {
     const negated = binary(BinaryOp.Mul, g, Tensor.full([], -1, { device: g.device }));
     return [sumTo(g, a.shape), sumTo(negated, b.shape)];
   });
 }
 
-export function mul(a: Tensor, b: Tensor): Tensor {
+export function mul(a: Operand, b: Operand): Tensor {
+  if (typeof a === 'number') return typeof b === 'number' ? bothNumbers('mul') : affine(b, a, 0);
+  if (typeof b === 'number') return affine(a, b, 0);
   return record(binary(BinaryOp.Mul, a, b), 'mul', [a, b], [a, b], (g, [sa, sb]) => [
     a.requiresGrad ? sumTo(binary(BinaryOp.Mul, g, sb), a.shape) : null,
     b.requiresGrad ? sumTo(binary(BinaryOp.Mul, g, sa), b.shape) : null,
   ]);
 }
 
-export function div(a: Tensor, b: Tensor): Tensor {
+export function div(a: Operand, b: Operand): Tensor {
+  if (typeof a === 'number') return typeof b === 'number' ? bothNumbers('div') : withScalar(a, b, (s) => div(s, b));
+  if (typeof b === 'number') return withScalar(b, a, (s) => div(a, s));
   const out = binary(BinaryOp.Div, a, b);
   return record(out, 'div', [a, b], [a, b], (g, [sa, sb]) => {
     const ga = binary(BinaryOp.Div, g, sb);

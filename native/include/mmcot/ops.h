@@ -4,4 +4,10 @@
 #define MMCOT_OPS_H
 #include "mmcot.h"
 #include "ops/elementwise.h"
+/* ---- shape family: shape, unary, reduce, embedding ---- */
+#include "ops/shape.h"
+#include "ops/unary.h"
+#include "ops/reduce.h"
+#include "ops/embedding.h"
+/* ---- end shape family ---- */
 #endif
