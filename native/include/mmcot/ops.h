@@ -4,4 +4,6 @@
 #define MMCOT_OPS_H
 #include "mmcot.h"
 #include "ops/elementwise.h"
+#include "ops/norm.h"
+#include "ops/activation.h"
 #endif
