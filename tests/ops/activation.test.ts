@@ -110,6 +110,9 @@ test('silu, gelu (erf) and gelu (tanh) match float64 references, extreme values 
       const out = act.fn(mm.Tensor.from(x, [x.length])).toArray();
       assertClose(out, map(x, act.ref), { atol: 1e-7, rtol: 3e-6, what: act.name });
     }
+    // exact gelu's lower tail: relative accuracy where 1 + erf(x / sqrt 2) in f32 would cancel
+    const tail = Float32Array.from({ length: 200 }, (_, i) => -1 - i * 0.02);
+    assertClose(gelu(mm.Tensor.from(tail, [200])).toArray(), map(tail, ACTIVATIONS[1].ref), { atol: 0, rtol: 3e-6, what: 'gelu for x in [-5, -1]' });
   });
 });
 

@@ -17,13 +17,12 @@ constexpr int64_t kGrain = 1 << 14;  // elements per task: enough to pay for wak
 int64_t row_grain(int64_t len) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(len, 1)); }
 
 // Runs fn(begin, end) over [0, n) in threaded chunks; fn holds a plain loop the compiler
-// vectorises (every per-element function below is branch-free, except erf).
+// vectorises (every per-element function below is branch-free).
 template <class F>
 void elementwise(int64_t n, F fn) {
   parallel_for(n, kGrain, fn);
 }
 
-constexpr float kSqrtHalf = 0.70710678118654752f;      // 1/sqrt(2)
 constexpr float kInvSqrt2Pi = 0.39894228040143268f;    // 1/sqrt(2 pi)
 constexpr float kSqrt2OverPi = 0.79788456080286536f;   // sqrt(2/pi)
 constexpr float kGeluCubic = 0.044715f;
@@ -103,7 +102,7 @@ void activation(mm_activation_kind kind, const float* x, int64_t n, float* y) {
         for (int64_t i = begin; i < end; i++) y[i] = x[i] * sigmoid_f(x[i]);
         break;
       case MM_ACT_GELU:
-        for (int64_t i = begin; i < end; i++) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kSqrtHalf));
+        for (int64_t i = begin; i < end; i++) y[i] = x[i] * normal_cdf_f(x[i]);
         break;
       case MM_ACT_GELU_TANH:
         for (int64_t i = begin; i < end; i++) y[i] = gelu_tanh(x[i]);
@@ -120,10 +119,7 @@ void activation_backward(mm_activation_kind kind, const float* x, const float* d
         break;
       case MM_ACT_GELU:
         // d/dx x Phi(x) = Phi(x) + x phi(x)
-        for (int64_t i = begin; i < end; i++) {
-          const float cdf = 0.5f * (1.0f + std::erf(x[i] * kSqrtHalf));
-          dx[i] = dy[i] * (cdf + x[i] * kInvSqrt2Pi * exp_f(-0.5f * x[i] * x[i]));
-        }
+        for (int64_t i = begin; i < end; i++) dx[i] = dy[i] * (normal_cdf_f(x[i]) + x[i] * kInvSqrt2Pi * exp_f(-0.5f * x[i] * x[i]));
         break;
       case MM_ACT_GELU_TANH:
         for (int64_t i = begin; i < end; i++) dx[i] = dy[i] * gelu_tanh_grad(x[i]);

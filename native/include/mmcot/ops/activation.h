@@ -9,7 +9,8 @@ extern "C" {
 
 typedef enum mm_activation_kind {
   MM_ACT_SILU = 0,  /* x * sigmoid(x) */
-  MM_ACT_GELU,      /* x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), torch's default */
+  MM_ACT_GELU,      /* x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), torch's default; Phi's lower tail is
+                       computed directly, so x << 0 keeps its relative accuracy (~2e-6 for x > -5) */
   MM_ACT_GELU_TANH  /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), torch's approximate='tanh' */
 } mm_activation_kind;
 
