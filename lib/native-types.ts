@@ -102,6 +102,37 @@ export interface NativeAddon {
   /** dTable [numRows, D]: grad rows summed per id */
   embeddingBackward(ids: TensorHandle, grad: TensorHandle, numRows: number): TensorHandle;
   // ---- end shape family ----
+  // ---- norm (native/addon/ops_norm.cc) ----
+  /** [out, rstd] (rstd per row, null unless saveStats) */
+  rmsNorm(x: TensorHandle, weight: TensorHandle, eps: number, saveStats: boolean): [TensorHandle, TensorHandle | null];
+  /** [dx, dweight], null where not needed */
+  rmsNormBackward(dy: TensorHandle, x: TensorHandle, weight: TensorHandle, rstd: TensorHandle, needDx: boolean, needDweight: boolean): [TensorHandle | null, TensorHandle | null];
+  /** [out, rstd] (rstd per row, null unless saveStats; the backward recomputes the mean) */
+  layerNorm(x: TensorHandle, weight: TensorHandle | null, bias: TensorHandle | null, eps: number, saveStats: boolean): [TensorHandle, TensorHandle | null];
+  /** [dx, dweight, dbias], null where not needed */
+  layerNormBackward(dy: TensorHandle, x: TensorHandle, weight: TensorHandle | null, rstd: TensorHandle, needDx: boolean, needDweight: boolean, needDbias: boolean): [TensorHandle | null, TensorHandle | null, TensorHandle | null];
+  /** x * (1 + scale) + shift; shift/scale [D] or [B, D] for x [B, ..., D] */
+  modulate(x: TensorHandle, shift: TensorHandle, scale: TensorHandle): TensorHandle;
+  /** [dx, dshift, dscale], null where not needed */
+  modulateBackward(dy: TensorHandle, x: TensorHandle, scale: TensorHandle, needDx: boolean, needDshift: boolean, needDscale: boolean): [TensorHandle | null, TensorHandle | null, TensorHandle | null];
+
+  // ---- activation (native/addon/ops_activation.cc) ----
+  /** kind: 0 silu, 1 gelu (erf), 2 gelu (tanh) */
+  activation(kind: 0 | 1 | 2, x: TensorHandle): TensorHandle;
+  activationBackward(kind: 0 | 1 | 2, x: TensorHandle, dy: TensorHandle): TensorHandle;
+  swiglu(gate: TensorHandle, up: TensorHandle): TensorHandle;
+  /** [dgate, dup], null where not needed */
+  swigluBackward(gate: TensorHandle, up: TensorHandle, dy: TensorHandle, needDgate: boolean, needDup: boolean): [TensorHandle | null, TensorHandle | null];
+  /** softmax (log-softmax when log) along axis */
+  softmax(x: TensorHandle, axis: number, log: boolean): TensorHandle;
+  /** dx from the forward's output y */
+  softmaxBackward(y: TensorHandle, dy: TensorHandle, axis: number, log: boolean): TensorHandle;
+  /** rotate-half RoPE on [..., T, D] with i32 positions [T] or [B, T]; inverse rotates back */
+  rope(x: TensorHandle, positions: TensorHandle, base: number, inverse: boolean): TensorHandle;
+  /** x * mask / (1 - p), the mask from Philox (seed, offset) (a pair from rngReserve) */
+  dropout(x: TensorHandle, p: number, seed: bigint, offset: bigint): TensorHandle;
+  /** reserves the global stream's counters for n random values */
+  rngReserve(n: number): { seed: bigint; offset: bigint };
 
   manualSeed(seed: number | bigint): void;
   rngState(): { seed: bigint; offset: bigint };
@@ -124,5 +155,7 @@ export const NATIVE_EXPORTS = [
   // shape family
   'permute', 'concat', 'slice', 'pad', 'indexSelect', 'indexSelectBackward', 'unary', 'unaryBackward', 'reduce', 'reduceBackward', 'max',
   'maxBackward', 'embedding', 'embeddingBackward',
+  'rmsNorm', 'rmsNormBackward', 'layerNorm', 'layerNormBackward', 'modulate', 'modulateBackward',
+  'activation', 'activationBackward', 'swiglu', 'swigluBackward', 'softmax', 'softmaxBackward', 'rope', 'dropout', 'rngReserve',
   'manualSeed', 'rngState', 'philox', 'setNumThreads', 'getNumThreads', 'memory', 'synchronize', 'emptyCache',
 ] as const satisfies readonly (keyof NativeAddon)[];

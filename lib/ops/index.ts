@@ -5,3 +5,5 @@ export { reshape, permute, transpose, concat, slice, pad, indexSelect, split, ch
 export { neg, exp, log, sqrt, rsqrt, tanh, sigmoid, relu, abs, square, scale, addScalar, powScalar, clamp } from './unary.ts';
 export { sum, mean, max, argmax, sumOfSquares, type ReduceOptions } from './reduce.ts';
 export { embedding } from './embedding.ts';
+export { rmsNorm, layerNorm, modulate, gate } from './norm.ts';
+export { silu, gelu, swiglu, softmax, logSoftmax, rope, dropout, type GeluOptions, type RopeOptions, type DropoutOptions } from './activation.ts';

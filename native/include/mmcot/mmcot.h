@@ -63,6 +63,10 @@ int mm_get_num_threads(void);
  * or backend. */
 void mm_manual_seed(uint64_t seed);
 void mm_rng_state(uint64_t* seed, uint64_t* offset);
+/* Reserves the counters for n random values, as a fill of n values would (ceil(n/4) blocks),
+ * for ops that draw their own numbers (dropout masks): value i uses lane i%4 of Philox block
+ * *offset + i/4 under key *seed. Replaying the pair gives the same numbers. */
+mm_status mm_rng_reserve(int64_t n, uint64_t* seed, uint64_t* offset);
 void mm_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
 
 /* ---- tensors ----------------------------------------------------------------------------- */

@@ -10,4 +10,6 @@
 #include "ops/reduce.h"
 #include "ops/embedding.h"
 /* ---- end shape family ---- */
+#include "ops/norm.h"
+#include "ops/activation.h"
 #endif

@@ -125,6 +125,13 @@ void mm_rng_state(uint64_t* seed, uint64_t* offset) {
   if (offset) *offset = g_rng.offset;
 }
 
+mm_status mm_rng_reserve(int64_t n, uint64_t* seed, uint64_t* offset) {
+  if (n < 0 || !seed || !offset) return mm::fail(MM_ERR_ARG, "rng_reserve: needs n >= 0 (got %lld) and non-null outputs", static_cast<long long>(n));
+  *seed = g_rng.seed;
+  *offset = reserve_rng_blocks(n);
+  return MM_OK;
+}
+
 void mm_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]) {
   mm::Philox4 ctr{{counter[0], counter[1], counter[2], counter[3]}};
   const mm::Philox4 r = mm::philox4x32_10(ctr, key[0], key[1]);
