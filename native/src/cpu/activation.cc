@@ -29,15 +29,15 @@ constexpr float kGeluCubic = 0.044715f;
 
 // silu'(x) = s (1 + x (1 - s)) with s = sigmoid(x).
 inline float silu_grad(float x) {
-  const float s = sigmoid_f(x);
+  const float s = sigmoid_f32(x);
   return s * (1.0f + x * (1.0f - s));
 }
 
 // The tanh form as x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3): the same function
 // (0.5 (1 + tanh u) = sigmoid(2u)) without cancellation for small u.
-inline float gelu_tanh(float x) { return x * sigmoid_f(2.0f * kSqrt2OverPi * (x + kGeluCubic * x * x * x)); }
+inline float gelu_tanh(float x) { return x * sigmoid_f32(2.0f * kSqrt2OverPi * (x + kGeluCubic * x * x * x)); }
 inline float gelu_tanh_grad(float x) {
-  const float s = sigmoid_f(2.0f * kSqrt2OverPi * (x + kGeluCubic * x * x * x));
+  const float s = sigmoid_f32(2.0f * kSqrt2OverPi * (x + kGeluCubic * x * x * x));
   const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x * x);
   return s + x * 2.0f * s * (1.0f - s) * du;
 }
@@ -46,7 +46,7 @@ inline float gelu_tanh_grad(float x) {
 
 void softmax_row(const float* x, float* y, int64_t len, bool log) {
   const float m = max_f(x, len);
-  for (int64_t i = 0; i < len; i++) y[i] = exp_f(x[i] - m);
+  for (int64_t i = 0; i < len; i++) y[i] = exp_f32(x[i] - m);
   const double s = sum_d(y, len);  // >= 1: the maximum's term is e^0
   if (log) {
     const float log_s = static_cast<float>(std::log(s));
@@ -60,7 +60,7 @@ void softmax_row(const float* x, float* y, int64_t len, bool log) {
 void softmax_row_backward(const float* y, const float* dy, float* dx, int64_t len, bool log) {
   if (log) {
     const float s = static_cast<float>(sum_d(dy, len));
-    for (int64_t i = 0; i < len; i++) dx[i] = dy[i] - exp_f(y[i]) * s;
+    for (int64_t i = 0; i < len; i++) dx[i] = dy[i] - exp_f32(y[i]) * s;
   } else {
     const float dot = dot_f(dy, y, len);
     for (int64_t i = 0; i < len; i++) dx[i] = y[i] * (dy[i] - dot);
@@ -99,7 +99,7 @@ void activation(mm_activation_kind kind, const float* x, int64_t n, float* y) {
   elementwise(n, [&](int64_t begin, int64_t end) {
     switch (kind) {
       case MM_ACT_SILU:
-        for (int64_t i = begin; i < end; i++) y[i] = x[i] * sigmoid_f(x[i]);
+        for (int64_t i = begin; i < end; i++) y[i] = x[i] * sigmoid_f32(x[i]);
         break;
       case MM_ACT_GELU:
         for (int64_t i = begin; i < end; i++) y[i] = x[i] * normal_cdf_f(x[i]);
@@ -119,7 +119,7 @@ void activation_backward(mm_activation_kind kind, const float* x, const float* d
         break;
       case MM_ACT_GELU:
         // d/dx x Phi(x) = Phi(x) + x phi(x)
-        for (int64_t i = begin; i < end; i++) dx[i] = dy[i] * (normal_cdf_f(x[i]) + x[i] * kInvSqrt2Pi * exp_f(-0.5f * x[i] * x[i]));
+        for (int64_t i = begin; i < end; i++) dx[i] = dy[i] * (normal_cdf_f(x[i]) + x[i] * kInvSqrt2Pi * exp_f32(-0.5f * x[i] * x[i]));
         break;
       case MM_ACT_GELU_TANH:
         for (int64_t i = begin; i < end; i++) dx[i] = dy[i] * gelu_tanh_grad(x[i]);
@@ -130,14 +130,14 @@ void activation_backward(mm_activation_kind kind, const float* x, const float* d
 
 void swiglu(const float* gate, const float* up, int64_t n, float* y) {
   elementwise(n, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; i++) y[i] = gate[i] * sigmoid_f(gate[i]) * up[i];
+    for (int64_t i = begin; i < end; i++) y[i] = gate[i] * sigmoid_f32(gate[i]) * up[i];
   });
 }
 
 void swiglu_backward(const float* gate, const float* up, const float* dy, int64_t n, float* dgate, float* dup) {
   elementwise(n, [&](int64_t begin, int64_t end) {
     if (dgate) for (int64_t i = begin; i < end; i++) dgate[i] = dy[i] * up[i] * silu_grad(gate[i]);
-    if (dup) for (int64_t i = begin; i < end; i++) dup[i] = dy[i] * gate[i] * sigmoid_f(gate[i]);
+    if (dup) for (int64_t i = begin; i < end; i++) dup[i] = dy[i] * gate[i] * sigmoid_f32(gate[i]);
   });
 }
 
