@@ -2,3 +2,4 @@
 // One line per op family.
 export { add, sub, mul, div, sumTo } from './elementwise.ts';
 export { reshape } from './shape.ts';
+export { crossEntropy, tokenLogProbs, mseLoss, cosineDistance, type Reduction, type CrossEntropyOptions, type CosineDistanceOptions } from './loss.ts';

@@ -64,6 +64,10 @@ int mm_get_num_threads(void);
 void mm_manual_seed(uint64_t seed);
 void mm_rng_state(uint64_t* seed, uint64_t* offset);
 void mm_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
+/* Reserves the counters of n values of the global stream, as a random fill of n values would,
+ * and returns the seed and the first block (for kernels that draw their own numbers, e.g. token
+ * sampling: value i then uses lane i % 4 of block offset + i / 4). */
+void mm_rng_reserve(uint64_t n, uint64_t* seed, uint64_t* offset);
 
 /* ---- tensors ----------------------------------------------------------------------------- */
 typedef struct mm_tensor mm_tensor; /* opaque; contiguous, row-major */

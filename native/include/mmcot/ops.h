@@ -4,4 +4,10 @@
 #define MMCOT_OPS_H
 #include "mmcot.h"
 #include "ops/elementwise.h"
+/* ---- training: loss, diffusion, optim, sampling (branch ops-train) ---- */
+#include "ops/loss.h"
+#include "ops/diffusion.h"
+#include "ops/optim.h"
+#include "ops/sampling.h"
+/* ---- end training ---- */
 #endif

@@ -125,6 +125,12 @@ void mm_rng_state(uint64_t* seed, uint64_t* offset) {
   if (offset) *offset = g_rng.offset;
 }
 
+void mm_rng_reserve(uint64_t n, uint64_t* seed, uint64_t* offset) {
+  const uint64_t first = reserve_rng_blocks(static_cast<int64_t>(n));
+  if (seed) *seed = g_rng.seed;
+  if (offset) *offset = first;
+}
+
 void mm_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]) {
   mm::Philox4 ctr{{counter[0], counter[1], counter[2], counter[3]}};
   const mm::Philox4 r = mm::philox4x32_10(ctr, key[0], key[1]);
