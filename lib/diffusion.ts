@@ -60,15 +60,19 @@ export class NoiseSchedule {
     this.posteriorVariance = betas.map((b, t) => (t === 0 ? 0 : (b * this.oneMinusAlphasCumprod[t - 1]) / this.oneMinusAlphasCumprod[t]));
   }
 
-  /** The table the native ops read: [2, T] f32 holding ᾱ_t and 1 - ᾱ_t (each rounded from
-   * float64 on its own). Cached per device and owned by the schedule (scopes do not free it). */
+  /** The table the native ops read: [2, T] f32 holding ᾱ_t as a float64 split in two floats
+   * (row 0 = fround(ᾱ), row 1 = ᾱ - row 0; about 48 bits together), from which they compute
+   * every coefficient in float64. Cached per device and owned by the schedule (scopes do not
+   * free it). */
   table(device: Device | Tensor['device']): Tensor {
     const key = device === 'cuda' ? 'cuda:0' : device;
     let table = this.#tables.get(key);
     if (!table || table.disposed) {
       const data = new Float32Array(2 * this.steps);
-      data.set(this.alphasCumprod, 0);
-      data.set(this.oneMinusAlphasCumprod, this.steps);
+      this.alphasCumprod.forEach((ab, t) => {
+        data[t] = ab;
+        data[this.steps + t] = ab - data[t];
+      });
       table = new Tensor(native.tensorFromArray(data, [2, this.steps], 'f32', key), false, false);
       this.#tables.set(key, table);
     }

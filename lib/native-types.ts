@@ -88,7 +88,7 @@ export interface NativeAddon {
   cosineDistance(a: TensorHandle, b: TensorHandle, eps: number, reduction: Reduction): TensorHandle;
   /** gradient with respect to a (swap a and b for b's) */
   cosineDistanceBackward(a: TensorHandle, b: TensorHandle, grad: TensorHandle, eps: number, reduction: Reduction): TensorHandle;
-  /** table: [2, T] f32 (alpha_bar, 1 - alpha_bar); x0 or noise may be null (that term dropped) */
+  /** table: [2, T] f32, alpha_bar as hi and lo floats; x0 or noise may be null (that term dropped) */
   qSample(x0: TensorHandle | null, t: TensorHandle, noise: TensorHandle | null, table: TensorHandle): TensorHandle;
   /** generalised DDIM step from t to tPrev (-1: to x0); noise may be null */
   diffusionStep(xt: TensorHandle, eps: TensorHandle, t: TensorHandle, tPrev: TensorHandle, table: TensorHandle, noise: TensorHandle | null, eta: number, noiseScale: number): TensorHandle;

@@ -18,7 +18,7 @@ std::vector<mm_tensor*> tensor_list(const ArgContext& args, size_t index, const 
   if (n > (1u << 30)) throw_range_error(args.env(), "ERR_ARG", args.prefix(arg) + " has too many tensors");
   std::vector<mm_tensor*> out;
   out.reserve(n);
-  for (uint32_t i = 0; i < n; i++) out.push_back(TensorHandle::FromValue(args.env(), array.Get(i), args.prefix(arg) + "[" + std::to_string(i) + "]"));
+  for (uint32_t i = 0; i < n; i++) out.push_back(TensorHandle::FromValue(args.env(), array.Get(i), std::string(args.function) + ": argument '" + arg + "[" + std::to_string(i) + "]'"));
   return out;
 }
 

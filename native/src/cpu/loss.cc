@@ -18,7 +18,7 @@ int64_t row_grain(int64_t row_length) { return std::max<int64_t>(1, 32768 / std:
 // for their maximum and once (from cache) for their exponentials, and the running sum is
 // rescaled whenever the maximum grows (the online softmax of Milakov & Gimelshein 2018).
 double row_log_sum_exp(const float* x, int64_t V) {
-  constexpr int64_t kBlock = 256;  // also bounds each f32 lane of sum_exp to 64 terms
+  constexpr int64_t kBlock = 256;  // also bounds each f32 lane of sum_exp to 32 terms
   float m = -INFINITY;
   double s = 0;
   for (int64_t start = 0; start < V; start += kBlock) {

@@ -15,13 +15,13 @@ namespace {
 using mm::f32;
 using mm::i32;
 
-// The schedule table [2, T]: row 0 alpha_bar, row 1 1 - alpha_bar.
+// The schedule table [2, T]: alpha_bar_t = row 0 + row 1 (a double split in two floats).
 mm_status check_table(const char* op, const mm_tensor* like, const mm_tensor* table, int64_t* steps) {
   MM_TRY(mm::check_dtype(op, "table", table, MM_F32));
   MM_TRY(mm::check_same_device(op, "x", like, "table", table));
   if (mm_tensor_ndim(table) != 2 || mm_tensor_shape(table)[0] != 2 || mm_tensor_shape(table)[1] < 1) {
     char buf[256];
-    return mm::fail(MM_ERR_SHAPE, "%s: 'table' must have shape [2, T] with T >= 1 (alpha_bar and 1 - alpha_bar), got %s", op,
+    return mm::fail(MM_ERR_SHAPE, "%s: 'table' must have shape [2, T] with T >= 1 (alpha_bar as hi and lo floats), got %s", op,
                     mm::format_shape(buf, sizeof buf, mm_tensor_ndim(table), mm_tensor_shape(table)));
   }
   *steps = mm_tensor_shape(table)[1];
@@ -54,6 +54,11 @@ mm_status check_timestep(const char* op, const char* name, int64_t row, int32_t 
   return MM_OK;
 }
 
+// alpha_bar_t in double from the table's hi and lo rows.
+double alpha_bar(const float* table, int64_t steps, int32_t t) {
+  return static_cast<double>(table[t]) + static_cast<double>(table[steps + t]);
+}
+
 }  // namespace
 
 extern "C" mm_status mm_q_sample(const mm_tensor* x0, const mm_tensor* t, const mm_tensor* noise, const mm_tensor* table, mm_tensor** out) {
@@ -77,8 +82,9 @@ extern "C" mm_status mm_q_sample(const mm_tensor* x0, const mm_tensor* t, const 
     std::vector<double> signal(static_cast<size_t>(rows)), noise_coef(static_cast<size_t>(rows));
     for (int64_t i = 0; i < rows; i++) {
       MM_TRY(check_timestep(op, "t", i, ts[i], 0, steps));
-      signal[i] = std::sqrt(static_cast<double>(tab[ts[i]]));
-      noise_coef[i] = std::sqrt(static_cast<double>(tab[steps + ts[i]]));
+      const double ab = alpha_bar(tab, steps, ts[i]);
+      signal[i] = std::sqrt(ab);
+      noise_coef[i] = std::sqrt(1.0 - ab);
     }
     mm::cpu::RowTerm terms[2];
     int count = 0;
@@ -122,20 +128,18 @@ extern "C" mm_status mm_diffusion_step(const mm_tensor* xt, const mm_tensor* eps
         return mm::fail(MM_ERR_ARG, "%s: tPrev[%lld] = %d must be in [-1, t - 1] where t[%lld] = %d (-1 steps to x0)", op, static_cast<long long>(i), ps[i],
                         static_cast<long long>(i), ts[i]);
       }
-      const double ab = tab[ts[i]], one_minus_ab = tab[steps + ts[i]];
-      const double ab_prev = ps[i] < 0 ? 1.0 : tab[ps[i]], one_minus_ab_prev = ps[i] < 0 ? 0.0 : tab[steps + ps[i]];
-      if (!(ab > 0) || !(ab_prev > 0)) return mm::fail(MM_ERR_ARG, "%s: alpha_bar must be > 0 at t = %d and %d to predict x0", op, ts[i], ps[i]);
-      // Posterior variance of q(x_prev | x_t, x0): (1 - ab_prev) / (1 - ab_t) * (1 - ab_t / ab_prev),
-      // with 1 - ab_t / ab_prev = ((1 - ab_t) - (1 - ab_prev)) / ab_prev, which stays accurate
-      // where both alpha_bars are close to 1 (the complements are stored separately).
-      double variance = one_minus_ab > 0 ? one_minus_ab_prev / one_minus_ab * (one_minus_ab - one_minus_ab_prev) / ab_prev : 0.0;
-      variance = std::max(variance, 0.0);
+      const double ab = alpha_bar(tab, steps, ts[i]), ab_prev = ps[i] < 0 ? 1.0 : alpha_bar(tab, steps, ps[i]);
+      if (!(ab > 0 && ab < 1) || !(ab_prev > 0 && ab_prev <= 1)) {
+        return mm::fail(MM_ERR_ARG, "%s: alpha_bar must be in (0, 1) at t = %d and %d (got %g and %g)", op, ts[i], ps[i], ab, ab_prev);
+      }
+      // Posterior variance of q(x_prev | x_t, x0): (1 - ab_prev) / (1 - ab_t) * (1 - ab_t / ab_prev).
+      const double variance = std::max((1.0 - ab_prev) / (1.0 - ab) * ((ab_prev - ab) / ab_prev), 0.0);
       const double sigma = eta * std::sqrt(variance);
-      const double direction = std::sqrt(std::max(one_minus_ab_prev - sigma * sigma, 0.0));
+      const double direction = std::sqrt(std::max(1.0 - ab_prev - sigma * sigma, 0.0));
       // x_prev = sqrt(ab_prev) x0_hat + direction * eps + sigma * noise_scale * z, with
       // x0_hat = (x_t - sqrt(1 - ab_t) eps) / sqrt(ab_t), folded into coefficients of x_t and eps.
       cx[i] = std::sqrt(ab_prev / ab);
-      ce[i] = direction - std::sqrt(ab_prev) * std::sqrt(one_minus_ab) / std::sqrt(ab);
+      ce[i] = direction - std::sqrt(ab_prev) * std::sqrt(1.0 - ab) / std::sqrt(ab);
       cz[i] = sigma * noise_scale;
     }
     mm::cpu::RowTerm terms[3] = {{f32(xt), cx.data()}, {f32(eps), ce.data()}, {noise ? f32(noise) : nullptr, cz.data()}};

@@ -1,7 +1,10 @@
-/* Diffusion (DDPM/DDIM) elementwise ops. The noise schedule is a table tensor [2, T] (f32): row 0
- * holds alpha_bar_t (cumulative product of 1 - beta), row 1 holds 1 - alpha_bar_t, computed in
- * float64 and rounded separately so that both stay accurate where alpha_bar is close to 1.
- * Timesteps are per row: t has the leading dims of x (x has shape t.shape + [D]). */
+/* Diffusion (DDPM/DDIM) elementwise ops. The noise schedule is a table tensor [2, T] (f32)
+ * holding alpha_bar_t (the cumulative product of 1 - beta) as a double split in two floats:
+ * row 0 = hi = (float)alpha_bar, row 1 = lo = (float)(alpha_bar - hi), so hi + lo gives about
+ * 48 bits. Coefficients are computed per row in double from hi + lo: f32 alone would make
+ * 1 - alpha_bar_t / alpha_bar_prev lose most of its digits both near alpha_bar = 1 (early
+ * steps) and near 0 (late steps). Timesteps are per row: t has the leading dims of x (x has
+ * shape t.shape + [D]). */
 #ifndef MMCOT_OPS_DIFFUSION_H
 #define MMCOT_OPS_DIFFUSION_H
 #include "../mmcot.h"
