@@ -9,6 +9,11 @@ export { MmcotError, type MmcotErrorCode } from './errors.ts';
 export { native, nativeBinaryPath } from './native.ts';
 export type { NativeAddon, DeviceMemoryStats } from './native-types.ts';
 export * as ops from './ops/index.ts';
+// ---- training (branch ops-train) ----
+export * as diffusion from './diffusion.ts';
+export * as optim from './optim.ts';
+export * as sampling from './sampling.ts';
+// ---- end training ----
 export { noGrad, isGradEnabled, GradNode } from './autograd.ts';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.ts';
 export * as tasks from './tasks/index.ts';

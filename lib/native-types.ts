@@ -43,6 +43,9 @@ export interface NativeMemory {
   cuda: DeviceMemoryStats;
 }
 
+/** loss reductions: 0 none, 1 mean, 2 sum */
+export type Reduction = 0 | 1 | 2;
+
 export interface NativeAddon {
   readonly version: string;
   readonly TensorHandle: abstract new () => TensorHandle;
@@ -133,6 +136,32 @@ export interface NativeAddon {
   dropout(x: TensorHandle, p: number, seed: bigint, offset: bigint): TensorHandle;
   /** reserves the global stream's counters for n random values */
   rngReserve(n: number): { seed: bigint; offset: bigint };
+  // ---- training: loss, diffusion, optim, sampling (native/addon/ops_{loss,diffusion,optim,sampling}.cc) ----
+  /** reduction: 0 none, 1 mean, 2 sum. Returns [loss, log-sum-exp of each row] */
+  crossEntropy(logits: TensorHandle, targets: TensorHandle, weights: TensorHandle | null, ignoreIndex: number, reduction: Reduction): [TensorHandle, TensorHandle];
+  crossEntropyBackward(logits: TensorHandle, targets: TensorHandle, weights: TensorHandle | null, lse: TensorHandle, grad: TensorHandle, ignoreIndex: number, reduction: Reduction): TensorHandle;
+  /** [log p(token) per row, log-sum-exp per row] */
+  tokenLogProbs(logits: TensorHandle, tokens: TensorHandle): [TensorHandle, TensorHandle];
+  tokenLogProbsBackward(logits: TensorHandle, tokens: TensorHandle, lse: TensorHandle, grad: TensorHandle): TensorHandle;
+  mseLoss(a: TensorHandle, b: TensorHandle, reduction: Reduction): TensorHandle;
+  /** gradient with respect to a (swap a and b for b's) */
+  mseLossBackward(a: TensorHandle, b: TensorHandle, grad: TensorHandle, reduction: Reduction): TensorHandle;
+  cosineDistance(a: TensorHandle, b: TensorHandle, eps: number, reduction: Reduction): TensorHandle;
+  /** gradient with respect to a (swap a and b for b's) */
+  cosineDistanceBackward(a: TensorHandle, b: TensorHandle, grad: TensorHandle, eps: number, reduction: Reduction): TensorHandle;
+  /** table: [2, T] f32, alpha_bar as hi and lo floats; x0 or noise may be null (that term dropped) */
+  qSample(x0: TensorHandle | null, t: TensorHandle, noise: TensorHandle | null, table: TensorHandle): TensorHandle;
+  /** generalised DDIM step from t to tPrev (-1: to x0); noise may be null */
+  diffusionStep(xt: TensorHandle, eps: TensorHandle, t: TensorHandle, tPrev: TensorHandle, table: TensorHandle, noise: TensorHandle | null, eta: number, noiseScale: number): TensorHandle;
+  timestepEmbedding(t: TensorHandle, dim: number, maxPeriod: number): TensorHandle;
+  /** in place on params, expAvgs, expAvgSqs (lists of equal length) */
+  adamwStep(params: TensorHandle[], grads: TensorHandle[], expAvgs: TensorHandle[], expAvgSqs: TensorHandle[], step: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number): void;
+  /** sum of squares of all elements, in double, independent of the thread count */
+  sumOfSquares(tensors: TensorHandle[]): number;
+  scaleInPlace(tensors: TensorHandle[], factor: number): void;
+  /** one i32 id per row; seed null: the global Philox stream */
+  sampleTokens(logits: TensorHandle, temperature: number, topK: number, topP: number, seed: number | bigint | null): TensorHandle;
+  // ---- end training ----
 
   manualSeed(seed: number | bigint): void;
   rngState(): { seed: bigint; offset: bigint };
@@ -157,5 +186,9 @@ export const NATIVE_EXPORTS = [
   'maxBackward', 'embedding', 'embeddingBackward',
   'rmsNorm', 'rmsNormBackward', 'layerNorm', 'layerNormBackward', 'modulate', 'modulateBackward',
   'activation', 'activationBackward', 'swiglu', 'swigluBackward', 'softmax', 'softmaxBackward', 'rope', 'dropout', 'rngReserve',
+  // ---- training ----
+  'crossEntropy', 'crossEntropyBackward', 'tokenLogProbs', 'tokenLogProbsBackward', 'mseLoss', 'mseLossBackward', 'cosineDistance',
+  'cosineDistanceBackward', 'qSample', 'diffusionStep', 'timestepEmbedding', 'adamwStep', 'sumOfSquares', 'scaleInPlace', 'sampleTokens',
+  // ---- end training ----
   'manualSeed', 'rngState', 'philox', 'setNumThreads', 'getNumThreads', 'memory', 'synchronize', 'emptyCache',
 ] as const satisfies readonly (keyof NativeAddon)[];

@@ -7,3 +7,4 @@ export { sum, mean, max, argmax, sumOfSquares, type ReduceOptions } from './redu
 export { embedding } from './embedding.ts';
 export { rmsNorm, layerNorm, modulate, gate } from './norm.ts';
 export { silu, gelu, swiglu, softmax, logSoftmax, rope, dropout, type GeluOptions, type RopeOptions, type DropoutOptions } from './activation.ts';
+export { crossEntropy, tokenLogProbs, mseLoss, cosineDistance, type Reduction, type CrossEntropyOptions, type CosineDistanceOptions } from './loss.ts';

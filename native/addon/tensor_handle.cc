@@ -56,20 +56,27 @@ Napi::Object TensorHandle::Wrap(Napi::Env env, mm_tensor* tensor) {
 // The wrapped handle behind a JS value, or a TypeError: InstanceOf alone is not enough, since
 // Object.create(TensorHandle.prototype) passes it without wrapping anything.
 TensorHandle* TensorHandle::Checked(const ArgContext& args, size_t index, const char* arg) {
-  Napi::Value v = args.at(index);
+  return CheckedValue(args.env(), args.at(index), args.prefix(arg));
+}
+
+TensorHandle* TensorHandle::CheckedValue(Napi::Env env, const Napi::Value& v, const std::string& what) {
   void* wrapped = nullptr;
   if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(g_constructor.Value()) ||
-      napi_unwrap(args.env(), v, &wrapped) != napi_ok || !wrapped) {
+      napi_unwrap(env, v, &wrapped) != napi_ok || !wrapped) {
     // napi_unwrap may leave a pending exception behind; ours replaces it.
-    if (args.env().IsExceptionPending()) args.env().GetAndClearPendingException();
-    throw_type_error(args.env(), "ERR_ARG", args.prefix(arg) + " must be a tensor handle");
+    if (env.IsExceptionPending()) env.GetAndClearPendingException();
+    throw_type_error(env, "ERR_ARG", what + " must be a tensor handle");
   }
   return static_cast<TensorHandle*>(wrapped);
 }
 
 mm_tensor* TensorHandle::From(const ArgContext& args, size_t index, const char* arg) {
-  TensorHandle* handle = Checked(args, index, arg);
-  if (handle->disposed()) throw_mmcot_error(args.env(), "ERR_DISPOSED", args.prefix(arg) + " is a disposed tensor");
+  return FromValue(args.env(), args.at(index), args.prefix(arg));
+}
+
+mm_tensor* TensorHandle::FromValue(Napi::Env env, const Napi::Value& value, const std::string& what) {
+  TensorHandle* handle = CheckedValue(env, value, what);
+  if (handle->disposed()) throw_mmcot_error(env, "ERR_DISPOSED", what + " is a disposed tensor");
   return handle->tensor_;
 }
 

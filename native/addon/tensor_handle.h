@@ -3,6 +3,8 @@
 #pragma once
 #include <napi.h>
 
+#include <string>
+
 #include "args.h"
 #include "mmcot/mmcot.h"
 
@@ -16,6 +18,8 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
   // The live tensor behind argument `index`, or a TypeError (not a handle) / MmcotError
   // ERR_DISPOSED (already freed).
   static mm_tensor* From(const ArgContext& args, size_t index, const char* arg);
+  // The same for any JS value (e.g. an element of an array argument), named `what` in errors.
+  static mm_tensor* FromValue(Napi::Env env, const Napi::Value& value, const std::string& what);
 
   explicit TensorHandle(const Napi::CallbackInfo& info);
   ~TensorHandle() override;
@@ -28,6 +32,7 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
 
  private:
   static TensorHandle* Checked(const ArgContext& args, size_t index, const char* arg);
+  static TensorHandle* CheckedValue(Napi::Env env, const Napi::Value& value, const std::string& what);
   Napi::Value IsDisposed(const Napi::CallbackInfo& info);
   mm_tensor* tensor_ = nullptr;
   int64_t external_bytes_ = 0;  // host bytes reported to V8 so GC pressure reflects them

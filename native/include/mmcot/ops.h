@@ -12,4 +12,10 @@
 /* ---- end shape family ---- */
 #include "ops/norm.h"
 #include "ops/activation.h"
+/* ---- training: loss, diffusion, optim, sampling (branch ops-train) ---- */
+#include "ops/loss.h"
+#include "ops/diffusion.h"
+#include "ops/optim.h"
+#include "ops/sampling.h"
+/* ---- end training ---- */
 #endif

@@ -104,4 +104,24 @@ inline double centered_sumsq_d(const float* x, int64_t n, double center) {
   return s + (lane[0] + lane[1]) + (lane[2] + lane[3]);
 }
 
+// Sum of exp(x[i] - shift): 8 float lanes (callers keep n small, e.g. <= 256 per block, so each
+// lane adds at most n / 8 terms) folded into a double. For softmax-style rows (cross-entropy
+// over a vocabulary, token sampling).
+inline double sum_exp(const float* x, int64_t n, float shift) {
+  float lane[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; j++) lane[j] += exp_f32(x[i + j] - shift);
+  }
+  double s = 0;
+  for (; i < n; i++) s += exp_f32(x[i] - shift);
+  for (int j = 0; j < 8; j++) s += lane[j];
+  return s;
+}
+
+// out[i] = scale * exp(x[i] - shift)
+inline void exp_scaled(const float* x, int64_t n, float shift, float scale, float* out) {
+  for (int64_t i = 0; i < n; i++) out[i] = scale * exp_f32(x[i] - shift);
+}
+
 }  // namespace mm::cpu
