@@ -5,7 +5,7 @@
 
 #include "../cpu/activation.h"
 #include "check.h"
-#include "outputs.h"
+#include "tensor_util.h"
 
 namespace mm {
 namespace {
@@ -49,7 +49,7 @@ mm_status softmax_layout(const char* op, const mm_tensor* t, int axis, int64_t* 
 }  // namespace
 }  // namespace mm
 
-using mm::f32_data;
+using mm::f32;
 
 extern "C" mm_status mm_activation(mm_activation_kind kind, const mm_tensor* x, mm_tensor** out) {
   const char* op = mm::activation_name(kind);
@@ -59,7 +59,7 @@ extern "C" mm_status mm_activation(mm_activation_kind kind, const mm_tensor* x, 
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
     if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_like(x, out));
-    mm::cpu::activation(kind, f32_data(x), mm_tensor_numel(x), mm::f32_out(*out));
+    mm::cpu::activation(kind, f32(x), mm_tensor_numel(x), mm::f32_out(*out));
     return MM_OK;
   });
 }
@@ -72,7 +72,7 @@ extern "C" mm_status mm_activation_backward(mm_activation_kind kind, const mm_te
     if (!dx) return mm::fail(MM_ERR_ARG, "%s backward: 'dx' is null", name);
     if (mm::on_cuda(x)) return mm::not_on_cuda_yet(name);
     MM_TRY(mm::new_like(x, dx));
-    mm::cpu::activation_backward(kind, f32_data(x), f32_data(dy), mm_tensor_numel(x), mm::f32_out(*dx));
+    mm::cpu::activation_backward(kind, f32(x), f32(dy), mm_tensor_numel(x), mm::f32_out(*dx));
     return MM_OK;
   });
 }
@@ -84,7 +84,7 @@ extern "C" mm_status mm_swiglu(const mm_tensor* gate, const mm_tensor* up, mm_te
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
     if (mm::on_cuda(gate)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_like(gate, out));
-    mm::cpu::swiglu(f32_data(gate), f32_data(up), mm_tensor_numel(gate), mm::f32_out(*out));
+    mm::cpu::swiglu(f32(gate), f32(up), mm_tensor_numel(gate), mm::f32_out(*out));
     return MM_OK;
   });
 }
@@ -99,7 +99,7 @@ extern "C" mm_status mm_swiglu_backward(const mm_tensor* gate, const mm_tensor* 
     mm::Outputs<2> o;
     MM_TRY(o.make(0, gate, mm_tensor_ndim(gate), mm_tensor_shape(gate), dgate));
     MM_TRY(o.make(1, gate, mm_tensor_ndim(gate), mm_tensor_shape(gate), dup));
-    mm::cpu::swiglu_backward(f32_data(gate), f32_data(up), f32_data(dy), mm_tensor_numel(gate), o.data(0), o.data(1));
+    mm::cpu::swiglu_backward(f32(gate), f32(up), f32(dy), mm_tensor_numel(gate), o.data(0), o.data(1));
     o.give(0, dgate);
     o.give(1, dup);
     return MM_OK;
@@ -115,7 +115,7 @@ extern "C" mm_status mm_softmax(const mm_tensor* x, int axis, int log, mm_tensor
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
     if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_like(x, out));
-    mm::cpu::softmax(f32_data(x), outer, len, inner, log != 0, mm::f32_out(*out));
+    mm::cpu::softmax(f32(x), outer, len, inner, log != 0, mm::f32_out(*out));
     return MM_OK;
   });
 }
@@ -129,7 +129,7 @@ extern "C" mm_status mm_softmax_backward(const mm_tensor* y, const mm_tensor* dy
     if (!dx) return mm::fail(MM_ERR_ARG, "%s: 'dx' is null", op);
     if (mm::on_cuda(y)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_like(y, dx));
-    mm::cpu::softmax_backward(f32_data(y), f32_data(dy), outer, len, inner, log != 0, mm::f32_out(*dx));
+    mm::cpu::softmax_backward(f32(y), f32(dy), outer, len, inner, log != 0, mm::f32_out(*dx));
     return MM_OK;
   });
 }
@@ -162,7 +162,7 @@ extern "C" mm_status mm_rope(const mm_tensor* x, const mm_tensor* positions, dou
     int64_t rows = 1;
     for (int i = 0; i + 1 < nd; i++) rows *= xs[i];
     const int64_t batches = per_batch ? xs[0] : 1;
-    mm::cpu::rope(f32_data(x), static_cast<const int32_t*>(mm_tensor_data_const(positions)), per_batch, batches, batches ? rows / batches : 0, t,
+    mm::cpu::rope(f32(x), static_cast<const int32_t*>(mm_tensor_data_const(positions)), per_batch, batches, batches ? rows / batches : 0, t,
                   d, base, inverse != 0, mm::f32_out(*out));
     return MM_OK;
   });
@@ -176,7 +176,7 @@ extern "C" mm_status mm_dropout(const mm_tensor* x, double p, uint64_t seed, uin
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
     if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_like(x, out));
-    mm::cpu::dropout(f32_data(x), mm_tensor_numel(x), p, seed, offset, mm::f32_out(*out));
+    mm::cpu::dropout(f32(x), mm_tensor_numel(x), p, seed, offset, mm::f32_out(*out));
     return MM_OK;
   });
 }

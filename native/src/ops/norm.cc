@@ -5,7 +5,7 @@
 
 #include "../cpu/norm.h"
 #include "check.h"
-#include "outputs.h"
+#include "tensor_util.h"
 
 namespace mm {
 namespace {
@@ -89,7 +89,7 @@ mm_status check_conditions(const char* op, const mm_tensor* x, const mm_tensor* 
 }  // namespace
 }  // namespace mm
 
-using mm::f32_data;
+using mm::f32;
 
 extern "C" mm_status mm_rms_norm(const mm_tensor* x, const mm_tensor* weight, double eps, mm_tensor** out, mm_tensor** rstd) {
   const char* op = "rmsNorm";
@@ -103,7 +103,7 @@ extern "C" mm_status mm_rms_norm(const mm_tensor* x, const mm_tensor* weight, do
     mm::Outputs<2> o;
     MM_TRY(o.make(0, x, nd, mm_tensor_shape(x), out));
     MM_TRY(o.make(1, x, nd - 1, mm_tensor_shape(x), rstd));
-    mm::cpu::rms_norm(f32_data(x), f32_data(weight), mm::row_count(x), mm::last_dim(x), eps, o.data(0), o.data(1));
+    mm::cpu::rms_norm(f32(x), f32(weight), mm::row_count(x), mm::last_dim(x), eps, o.data(0), o.data(1));
     o.give(0, out);
     o.give(1, rstd);
     return MM_OK;
@@ -122,7 +122,7 @@ extern "C" mm_status mm_rms_norm_backward(const mm_tensor* dy, const mm_tensor* 
     mm::Outputs<2> o;
     MM_TRY(o.make(0, x, mm_tensor_ndim(x), mm_tensor_shape(x), dx));
     MM_TRY(o.make(1, x, 1, mm_tensor_shape(weight), dweight));
-    mm::cpu::rms_norm_backward(f32_data(dy), f32_data(x), f32_data(weight), f32_data(rstd), mm::row_count(x), mm::last_dim(x), o.data(0),
+    mm::cpu::rms_norm_backward(f32(dy), f32(x), f32(weight), f32(rstd), mm::row_count(x), mm::last_dim(x), o.data(0),
                                o.data(1));
     o.give(0, dx);
     o.give(1, dweight);
@@ -144,7 +144,7 @@ extern "C" mm_status mm_layer_norm(const mm_tensor* x, const mm_tensor* weight, 
     mm::Outputs<2> o;
     MM_TRY(o.make(0, x, nd, mm_tensor_shape(x), out));
     MM_TRY(o.make(1, x, nd - 1, mm_tensor_shape(x), rstd));
-    mm::cpu::layer_norm(f32_data(x), f32_data(weight), f32_data(bias), mm::row_count(x), mm::last_dim(x), eps, o.data(0), o.data(1));
+    mm::cpu::layer_norm(f32(x), f32(weight), f32(bias), mm::row_count(x), mm::last_dim(x), eps, o.data(0), o.data(1));
     o.give(0, out);
     o.give(1, rstd);
     return MM_OK;
@@ -165,7 +165,7 @@ extern "C" mm_status mm_layer_norm_backward(const mm_tensor* dy, const mm_tensor
     MM_TRY(o.make(0, x, mm_tensor_ndim(x), mm_tensor_shape(x), dx));
     MM_TRY(o.make(1, x, 1, &d, dweight));
     MM_TRY(o.make(2, x, 1, &d, dbias));
-    mm::cpu::layer_norm_backward(f32_data(dy), f32_data(x), f32_data(weight), f32_data(rstd), mm::row_count(x), d, o.data(0), o.data(1),
+    mm::cpu::layer_norm_backward(f32(dy), f32(x), f32(weight), f32(rstd), mm::row_count(x), d, o.data(0), o.data(1),
                                  o.data(2));
     o.give(0, dx);
     o.give(1, dweight);
@@ -183,7 +183,7 @@ extern "C" mm_status mm_modulate(const mm_tensor* x, const mm_tensor* shift, con
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
     if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_on_device_of(x, MM_F32, mm_tensor_ndim(x), mm_tensor_shape(x), out));
-    mm::cpu::modulate(f32_data(x), f32_data(shift), f32_data(scale), groups, rows_per_group, mm::last_dim(x),
+    mm::cpu::modulate(f32(x), f32(shift), f32(scale), groups, rows_per_group, mm::last_dim(x),
                       static_cast<float*>(mm_tensor_data(*out)));
     return MM_OK;
   });
@@ -202,7 +202,7 @@ extern "C" mm_status mm_modulate_backward(const mm_tensor* dy, const mm_tensor* 
     MM_TRY(o.make(0, x, mm_tensor_ndim(x), mm_tensor_shape(x), dx));
     MM_TRY(o.make(1, x, mm_tensor_ndim(scale), mm_tensor_shape(scale), dshift));
     MM_TRY(o.make(2, x, mm_tensor_ndim(scale), mm_tensor_shape(scale), dscale));
-    mm::cpu::modulate_backward(f32_data(dy), f32_data(x), f32_data(scale), groups, rows_per_group, mm::last_dim(x), o.data(0), o.data(1),
+    mm::cpu::modulate_backward(f32(dy), f32(x), f32(scale), groups, rows_per_group, mm::last_dim(x), o.data(0), o.data(1),
                                o.data(2));
     o.give(0, dx);
     o.give(1, dshift);
