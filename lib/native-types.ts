@@ -72,6 +72,14 @@ export interface NativeAddon {
   /** sums t down to `shape`, which broadcasts to t's shape */
   sumTo(t: TensorHandle, shape: readonly number[]): TensorHandle;
 
+  // ---- attention (native/addon/ops_attention.cc) ----
+  /** [out, lse]: q [B,H,Tq,D], k/v [B,Hkv,Tkv,D]; mask additive f32 [Tq,Tk] or [B,Tq,Tk]; kvLength 0 = all rows */
+  attentionForward(q: TensorHandle, k: TensorHandle, v: TensorHandle, causal: boolean, mask: TensorHandle | null, scale: number, kvLength: number): [TensorHandle, TensorHandle];
+  /** [dq, dk, dv] from the forward's saved out and lse (same options as the forward) */
+  attentionBackward(dout: TensorHandle, q: TensorHandle, k: TensorHandle, v: TensorHandle, out: TensorHandle, lse: TensorHandle, causal: boolean, mask: TensorHandle | null, scale: number, kvLength: number): [TensorHandle, TensorHandle, TensorHandle];
+  /** the CPU kernel set in use ('avx512' | 'avx2' | 'generic'); with a name ('best' too), selects it first */
+  attentionIsa(name?: string): string;
+
   manualSeed(seed: number | bigint): void;
   rngState(): { seed: bigint; offset: bigint };
   /** one Philox4x32-10 block (for tests against the published known answers) */
@@ -90,5 +98,6 @@ export const NATIVE_EXPORTS = [
   'tensorFromArray', 'tensorEmpty', 'tensorFull', 'tensorRand', 'tensorRandn', 'tensorToArray', 'tensorMeta',
   'tensorTo', 'tensorCast', 'tensorDispose', 'tensorReshape',
   'binary', 'sumTo',
+  'attentionForward', 'attentionBackward', 'attentionIsa',
   'manualSeed', 'rngState', 'philox', 'setNumThreads', 'getNumThreads', 'memory', 'synchronize', 'emptyCache',
 ] as const satisfies readonly (keyof NativeAddon)[];

@@ -1,0 +1,71 @@
+// Attention kernels for AVX2 + FMA (8 floats per vector, 16 registers): the code in
+// attention_impl.inl compiled for this ISA only; attention.cc calls it when the CPU has AVX2 and
+// FMA but not AVX-512 (checked at run time).
+#include "attention_kernels.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#endif
+#include <immintrin.h>
+
+namespace mm::cpu::attention_detail {
+namespace {
+
+struct Vec {
+  __m256 v;
+};
+constexpr int kWidth = 8;
+constexpr int kVecs = 2;       // 16 query rows (forward) or keys (backward) per block
+constexpr int kScoreRows = 6;  // 6 x 2 accumulators
+constexpr int kPvRows = 6;
+constexpr int kBwdRows = 2;  // S and dP tiles: 2 x 2 x 2 accumulators
+
+inline Vec vzero() { return {_mm256_setzero_ps()}; }
+inline Vec vbroadcast(float x) { return {_mm256_set1_ps(x)}; }
+inline Vec vload(const float* p) { return {_mm256_loadu_ps(p)}; }
+inline Vec vload_partial(const float* p, int64_t n) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return {_mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lane))};
+}
+inline void vstore(float* p, Vec a) { _mm256_storeu_ps(p, a.v); }
+inline Vec vadd(Vec a, Vec b) { return {_mm256_add_ps(a.v, b.v)}; }
+inline Vec vsub(Vec a, Vec b) { return {_mm256_sub_ps(a.v, b.v)}; }
+inline Vec vmul(Vec a, Vec b) { return {_mm256_mul_ps(a.v, b.v)}; }
+inline Vec vfma(Vec a, Vec b, Vec c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
+inline Vec vmax(Vec a, Vec b) { return {_mm256_max_ps(a.v, b.v)}; }
+inline Vec vmin(Vec a, Vec b) { return {_mm256_min_ps(a.v, b.v)}; }
+inline Vec vround(Vec a) { return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+inline Vec vpow2i(Vec n) {
+  return {_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n.v), _mm256_set1_epi32(127)), 23))};
+}
+inline Vec vselect_lt(Vec a, Vec b, Vec x, Vec y) { return {_mm256_blendv_ps(y.v, x.v, _mm256_cmp_ps(a.v, b.v, _CMP_LT_OQ))}; }
+inline float vhsum(Vec a) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
+  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+}
+
+#include "attention_impl.inl"
+
+}  // namespace
+
+const Kernels* kernels_avx2() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? make_kernels("avx2") : nullptr;
+}
+
+}  // namespace mm::cpu::attention_detail
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#else
+namespace mm::cpu::attention_detail {
+const Kernels* kernels_avx2() { return nullptr; }
+}  // namespace mm::cpu::attention_detail
+#endif

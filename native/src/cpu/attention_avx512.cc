@@ -1,0 +1,65 @@
+// Attention kernels for AVX-512 (16 floats per vector, 32 registers): the code in
+// attention_impl.inl compiled for this ISA only; attention.cc calls it when the CPU has
+// AVX-512F (checked at run time), so the rest of the library keeps the baseline ISA.
+#include "attention_kernels.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+// GCC 12 flags the intrinsics' own _mm512_undefined_ps() placeholders (a known false positive).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+namespace mm::cpu::attention_detail {
+namespace {
+
+struct Vec {
+  __m512 v;
+};
+constexpr int kWidth = 16;
+constexpr int kVecs = 2;      // 32 query rows (forward) or keys (backward) per block
+constexpr int kScoreRows = 8;  // 8 x 2 accumulators
+constexpr int kPvRows = 8;
+constexpr int kBwdRows = 4;  // S and dP tiles: 2 x 4 x 2 accumulators
+
+inline Vec vzero() { return {_mm512_setzero_ps()}; }
+inline Vec vbroadcast(float x) { return {_mm512_set1_ps(x)}; }
+inline Vec vload(const float* p) { return {_mm512_loadu_ps(p)}; }
+inline Vec vload_partial(const float* p, int64_t n) { return {_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p)}; }
+inline void vstore(float* p, Vec a) { _mm512_storeu_ps(p, a.v); }
+inline Vec vadd(Vec a, Vec b) { return {_mm512_add_ps(a.v, b.v)}; }
+inline Vec vsub(Vec a, Vec b) { return {_mm512_sub_ps(a.v, b.v)}; }
+inline Vec vmul(Vec a, Vec b) { return {_mm512_mul_ps(a.v, b.v)}; }
+inline Vec vfma(Vec a, Vec b, Vec c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
+inline Vec vmax(Vec a, Vec b) { return {_mm512_max_ps(a.v, b.v)}; }
+inline Vec vmin(Vec a, Vec b) { return {_mm512_min_ps(a.v, b.v)}; }
+inline Vec vround(Vec a) { return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+// 2^n for integral n in [-126, 127], by building the exponent bits.
+inline Vec vpow2i(Vec n) {
+  return {_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n.v), _mm512_set1_epi32(127)), 23))};
+}
+inline Vec vselect_lt(Vec a, Vec b, Vec x, Vec y) { return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ), y.v, x.v)}; }
+inline float vhsum(Vec a) { return _mm512_reduce_add_ps(a.v); }
+
+#include "attention_impl.inl"
+
+}  // namespace
+
+const Kernels* kernels_avx512() { return __builtin_cpu_supports("avx512f") ? make_kernels("avx512") : nullptr; }
+
+}  // namespace mm::cpu::attention_detail
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#else
+namespace mm::cpu::attention_detail {
+const Kernels* kernels_avx512() { return nullptr; }
+}  // namespace mm::cpu::attention_detail
+#endif

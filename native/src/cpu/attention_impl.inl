@@ -1,0 +1,479 @@
+// Attention kernels, written once over a vector type and compiled per ISA: the including file
+// (cpu/attention_{avx512,avx2,generic}.cc) defines, inside an anonymous namespace,
+//   struct Vec;                       kWidth floats
+//   kWidth, kVecs                     lanes per vector; vectors per block (block = kWidth * kVecs)
+//   kScoreRows, kPvRows, kBwdRows     register-tile heights (see below)
+//   vzero vbroadcast vload vstore vload_partial vadd vsub vmul vfma vmax vmin vround vpow2i
+//   vselect_lt(a, b, x, y) = a < b ? x : y per lane;  vhsum (sum of the lanes)
+// and then includes this file. Nothing here has external linkage except through the Kernels
+// table, so the same code compiled for different ISAs cannot be mixed up by the linker; no
+// standard-library templates are used for the same reason.
+//
+// The layouts avoid horizontal reductions and any vector tail over the head dimension D:
+//  - Forward: the lanes are query rows ("queries in lanes"). Q^T is packed per block of rows;
+//    S^T = K Q^T and O^T += V^T P^T are broadcasts of K/V elements times vectors of Q^T / P^T, so
+//    every D, T and mask works with whole vectors, and the online-softmax statistics (running
+//    max m and sum l per query) are plain vectors.
+//  - Backward: the lanes are keys. K^T and V^T are packed per block of keys; S = Q K^T and
+//    dP = dO V^T are broadcasts of Q/dO elements times K^T/V^T vectors, dK^T/dV^T accumulate
+//    Q^T dS / dO^T P the same way, and dQ += dS K uses a copy of the key block padded to whole
+//    vectors over D.
+//  - Decode (few query rows): vectorised over D with one horizontal sum per score.
+// Nothing of size Tq x Tk is ever stored: scores live in one block of keys at a time.
+
+constexpr int64_t kBlock = int64_t{kWidth} * kVecs;
+constexpr int64_t kKeyBlock = 64;  // keys per online-softmax step (forward and decode)
+constexpr float kNegInf = -__builtin_inff();
+
+inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+inline int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+// exp(x) for x <= 88: |relative error| < 3e-7; exactly 0 below -87 (so -inf, masked, gives 0).
+inline Vec vexp(Vec x) {
+  const Vec lo = vbroadcast(-87.0f), hi = vbroadcast(88.0f);
+  const Vec xc = vmin(hi, vmax(lo, x));  // operand order keeps NaN (x86 max/min return the 2nd)
+  // x = n ln2 + r with |r| <= ln2/2; ln2 split in two so n * ln2_hi is exact.
+  const Vec n = vround(vmul(xc, vbroadcast(1.44269504088896341f)));
+  Vec r = vfma(n, vbroadcast(-0.693145751953125f), xc);
+  r = vfma(n, vbroadcast(-1.428606765330187e-06f), r);
+  // e^r: Taylor polynomial to r^6 (truncation < 1.3e-7 relative on |r| <= 0.347).
+  Vec p = vbroadcast(1.0f / 720);
+  p = vfma(p, r, vbroadcast(1.0f / 120));
+  p = vfma(p, r, vbroadcast(1.0f / 24));
+  p = vfma(p, r, vbroadcast(1.0f / 6));
+  p = vfma(p, r, vbroadcast(0.5f));
+  p = vfma(p, r, vbroadcast(1.0f));
+  p = vfma(p, r, vbroadcast(1.0f));
+  return vselect_lt(x, lo, vzero(), vmul(p, vpow2i(n)));
+}
+
+// A running max that is -inf (nothing seen yet) is replaced by 0 before subtracting, so rows
+// that are fully masked so far give exp(-inf - 0) = 0 rather than NaN.
+inline Vec finite_or_zero(Vec m) { return vselect_lt(m, vbroadcast(-3.0e38f), vzero(), m); }
+
+// ---- forward: queries in lanes -------------------------------------------------------------
+
+// St[r][lanes] = sum_d K[r][d] * Qt[d][lanes] for R key rows.
+template <int R>
+inline void score_tile(const float* krows, int64_t D, const float* Qt, float* St) {
+  Vec acc[R][kVecs];
+  for (int r = 0; r < R; r++)
+    for (int n = 0; n < kVecs; n++) acc[r][n] = vzero();
+  for (int64_t d = 0; d < D; d++) {
+    Vec qv[kVecs];
+    for (int n = 0; n < kVecs; n++) qv[n] = vload(Qt + d * kBlock + n * kWidth);
+    for (int r = 0; r < R; r++) {
+      const Vec kv = vbroadcast(krows[r * D + d]);
+      for (int n = 0; n < kVecs; n++) acc[r][n] = vfma(kv, qv[n], acc[r][n]);
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int n = 0; n < kVecs; n++) vstore(St + r * kBlock + n * kWidth, acc[r][n]);
+}
+
+inline void scores_transposed(const float* krows, int64_t nk, int64_t D, const float* Qt, float* St) {
+  int64_t j = 0;
+  for (; j + kScoreRows <= nk; j += kScoreRows) score_tile<kScoreRows>(krows + j * D, D, Qt, St + j * kBlock);
+  for (; j < nk; j++) score_tile<1>(krows + j * D, D, Qt, St + j * kBlock);
+}
+
+// Ot[d0 + r][lanes] = Ot[d0 + r] * alpha + sum_j V[j][d0 + r] * Pt[j][lanes] for R rows of O^T.
+template <int R>
+inline void pv_tile(const float* vrows, int64_t nk, int64_t D, int64_t d0, const float* Pt, float* Ot, const Vec* alpha) {
+  Vec acc[R][kVecs];
+  for (int r = 0; r < R; r++)
+    for (int n = 0; n < kVecs; n++) acc[r][n] = vmul(vload(Ot + (d0 + r) * kBlock + n * kWidth), alpha[n]);
+  for (int64_t j = 0; j < nk; j++) {
+    Vec pv[kVecs];
+    for (int n = 0; n < kVecs; n++) pv[n] = vload(Pt + j * kBlock + n * kWidth);
+    const float* vj = vrows + j * D + d0;
+    for (int r = 0; r < R; r++) {
+      const Vec vb = vbroadcast(vj[r]);
+      for (int n = 0; n < kVecs; n++) acc[r][n] = vfma(vb, pv[n], acc[r][n]);
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int n = 0; n < kVecs; n++) vstore(Ot + (d0 + r) * kBlock + n * kWidth, acc[r][n]);
+}
+
+inline void pv_transposed(const float* vrows, int64_t nk, int64_t D, const float* Pt, float* Ot, const Vec* alpha) {
+  int64_t d = 0;
+  for (; d + kPvRows <= D; d += kPvRows) pv_tile<kPvRows>(vrows, nk, D, d, Pt, Ot, alpha);
+  for (; d < D; d++) pv_tile<1>(vrows, nk, D, d, Pt, Ot, alpha);
+}
+
+size_t forward_scratch(const Problem& p) {
+  // Qt [D][block], Ot [D][block], St [kKeyBlock][block], query positions [block]
+  return static_cast<size_t>((2 * p.D + kKeyBlock + 1) * kBlock);
+}
+
+void forward_block(const Problem& p, const float* q, const float* k, const float* v, float* out, float* lse, int64_t b, int64_t hk,
+                   int64_t row0, float* scratch) {
+  const int64_t D = p.D, G = p.group(), n_rows = min64(kBlock, G * p.Tq - row0), offset = p.Tk - p.Tq;
+  const int64_t group_row0 = (b * p.H + hk * G) * p.Tq;  // first row of the group in q/out/lse
+  const float* kh = k + (b * p.Hkv + hk) * p.kv_rows * D;
+  const float* vh = v + (b * p.Hkv + hk) * p.kv_rows * D;
+  float* Qt = scratch;
+  float* Ot = Qt + D * kBlock;
+  float* St = Ot + D * kBlock;
+  float* qpos = St + kKeyBlock * kBlock;  // query position of each lane (as float, for compares)
+
+  // Pack Q^T (scaled); padding lanes get zeros and repeat the last row's position.
+  int64_t min_pos = p.Tq, max_pos = 0;
+  for (int64_t lane = 0; lane < kBlock; lane++) {
+    if (lane < n_rows) {
+      const float* src = q + (group_row0 + row0 + lane) * D;
+      for (int64_t d = 0; d < D; d++) Qt[d * kBlock + lane] = src[d] * p.scale;
+      const int64_t pos = (row0 + lane) % p.Tq;
+      qpos[lane] = static_cast<float>(pos);
+      min_pos = min64(min_pos, pos);
+      max_pos = max64(max_pos, pos);
+    } else {
+      for (int64_t d = 0; d < D; d++) Qt[d * kBlock + lane] = 0.0f;
+      qpos[lane] = qpos[n_rows - 1];
+    }
+  }
+  for (int64_t i = 0; i < D * kBlock; i++) Ot[i] = 0.0f;
+
+  const int64_t key_end = p.causal ? min64(p.Tk, max_pos + offset + 1) : p.Tk;
+  const float* mask = p.mask ? p.mask + b * p.mask_batch_stride : nullptr;
+  Vec m[kVecs], l[kVecs], alpha[kVecs];
+  for (int n = 0; n < kVecs; n++) {
+    m[n] = vbroadcast(kNegInf);
+    l[n] = vzero();
+  }
+  for (int64_t kb = 0; kb < key_end; kb += kKeyBlock) {
+    const int64_t nk = min64(kKeyBlock, key_end - kb);
+    scores_transposed(kh + kb * D, nk, D, Qt, St);
+    // Causal: key j is hidden from the lanes whose position < j - offset; only the keys past
+    // the smallest position's limit need the compare.
+    if (p.causal) {
+      for (int64_t j = max64(0, min_pos + offset + 1 - kb); j < nk; j++) {
+        const Vec limit = vbroadcast(static_cast<float>(kb + j - offset));
+        for (int n = 0; n < kVecs; n++) {
+          float* s = St + j * kBlock + n * kWidth;
+          vstore(s, vselect_lt(vload(qpos + n * kWidth), limit, vbroadcast(kNegInf), vload(s)));
+        }
+      }
+    }
+    if (mask) {
+      for (int64_t lane = 0; lane < n_rows; lane++) {
+        const float* mrow = mask + static_cast<int64_t>(qpos[lane]) * p.Tk + kb;
+        for (int64_t j = 0; j < nk; j++) St[j * kBlock + lane] += mrow[j];
+      }
+    }
+    // Online softmax: new running max, rescale factor for what was accumulated, P = exp(S - m).
+    Vec block_max[kVecs], m_use[kVecs], block_sum[kVecs];
+    for (int n = 0; n < kVecs; n++) block_max[n] = vbroadcast(kNegInf);
+    for (int64_t j = 0; j < nk; j++)
+      for (int n = 0; n < kVecs; n++) block_max[n] = vmax(block_max[n], vload(St + j * kBlock + n * kWidth));
+    for (int n = 0; n < kVecs; n++) {
+      const Vec m_new = vmax(m[n], block_max[n]);
+      m_use[n] = finite_or_zero(m_new);
+      alpha[n] = vexp(vsub(m[n], m_use[n]));
+      m[n] = m_new;
+      block_sum[n] = vzero();
+    }
+    for (int64_t j = 0; j < nk; j++) {
+      for (int n = 0; n < kVecs; n++) {
+        float* s = St + j * kBlock + n * kWidth;
+        const Vec e = vexp(vsub(vload(s), m_use[n]));
+        vstore(s, e);
+        block_sum[n] = vadd(block_sum[n], e);
+      }
+    }
+    for (int n = 0; n < kVecs; n++) l[n] = vfma(l[n], alpha[n], block_sum[n]);
+    pv_transposed(vh + kb * D, nk, D, St, Ot, alpha);
+  }
+
+  // out = O / l; lse = m + log(l). Rows that saw no key (l = 0) get zeros and lse = -inf.
+  float ls[kBlock], ms[kBlock];
+  for (int n = 0; n < kVecs; n++) {
+    vstore(ls + n * kWidth, l[n]);
+    vstore(ms + n * kWidth, m[n]);
+  }
+  for (int64_t lane = 0; lane < n_rows; lane++) {
+    const float inv = ls[lane] > 0.0f ? 1.0f / ls[lane] : 0.0f;
+    float* dst = out + (group_row0 + row0 + lane) * D;
+    for (int64_t d = 0; d < D; d++) dst[d] = Ot[d * kBlock + lane] * inv;
+    lse[group_row0 + row0 + lane] = ls[lane] > 0.0f ? ms[lane] + __builtin_logf(ls[lane]) : kNegInf;
+  }
+}
+
+// ---- decode: few query rows, vectorised over D ---------------------------------------------
+
+constexpr int kDecodeRows = 4;
+
+size_t decode_scratch(const Problem& p) {
+  const int64_t Dp = round_up(p.D, kWidth);
+  // Q rows (scaled, zero padded) and O accumulators [kDecodeRows][Dp]; scores [kDecodeRows][kKeyBlock]
+  return static_cast<size_t>(2 * kDecodeRows * Dp + kDecodeRows * kKeyBlock);
+}
+
+template <int R>
+void decode_rows(const Problem& p, const float* q, const float* k, const float* v, float* out, float* lse, int64_t b, int64_t hk,
+                 int64_t row0, float* scratch) {
+  const int64_t D = p.D, Dp = round_up(D, kWidth), G = p.group(), offset = p.Tk - p.Tq;
+  const int64_t full = D / kWidth, tail = D - full * kWidth;  // whole vectors, then a partial one
+  const int64_t group_row0 = (b * p.H + hk * G) * p.Tq;
+  const float* kh = k + (b * p.Hkv + hk) * p.kv_rows * D;
+  const float* vh = v + (b * p.Hkv + hk) * p.kv_rows * D;
+  float* Qp = scratch;
+  float* Op = Qp + kDecodeRows * Dp;
+  float* S = Op + kDecodeRows * Dp;
+  int64_t pos[R], key_end = 0;
+  for (int r = 0; r < R; r++) {
+    const float* src = q + (group_row0 + row0 + r) * D;
+    for (int64_t d = 0; d < Dp; d++) {
+      Qp[r * Dp + d] = d < D ? src[d] * p.scale : 0.0f;
+      Op[r * Dp + d] = 0.0f;
+    }
+    pos[r] = (row0 + r) % p.Tq;
+    key_end = max64(key_end, p.causal ? min64(p.Tk, pos[r] + offset + 1) : p.Tk);
+  }
+  const float* mask = p.mask ? p.mask + b * p.mask_batch_stride : nullptr;
+  float m[R], l[R];
+  for (int r = 0; r < R; r++) {
+    m[r] = kNegInf;
+    l[r] = 0.0f;
+  }
+  for (int64_t kb = 0; kb < key_end; kb += kKeyBlock) {
+    const int64_t nk = min64(kKeyBlock, key_end - kb);
+    for (int64_t j = 0; j < nk; j++) {
+      const float* kj = kh + (kb + j) * D;
+      Vec acc[R];
+      for (int r = 0; r < R; r++) acc[r] = vzero();
+      for (int64_t c = 0; c < full; c++) {
+        const Vec kv = vload(kj + c * kWidth);
+        for (int r = 0; r < R; r++) acc[r] = vfma(kv, vload(Qp + r * Dp + c * kWidth), acc[r]);
+      }
+      if (tail) {
+        const Vec kv = vload_partial(kj + full * kWidth, tail);
+        for (int r = 0; r < R; r++) acc[r] = vfma(kv, vload(Qp + r * Dp + full * kWidth), acc[r]);
+      }
+      for (int r = 0; r < R; r++) S[r * kKeyBlock + j] = vhsum(acc[r]);
+    }
+    float alpha[R];
+    for (int r = 0; r < R; r++) {
+      float* s = S + r * kKeyBlock;
+      for (int64_t j = nk; j < kKeyBlock; j++) s[j] = kNegInf;  // whole vectors below
+      if (p.causal)
+        for (int64_t j = max64(0, pos[r] + offset + 1 - kb); j < nk; j++) s[j] = kNegInf;
+      if (mask)
+        for (int64_t j = 0; j < nk; j++) s[j] += mask[pos[r] * p.Tk + kb + j];
+      float block_max = kNegInf;
+      for (int64_t j = 0; j < nk; j++) block_max = s[j] > block_max ? s[j] : block_max;
+      const float m_new = block_max > m[r] ? block_max : m[r];
+      const float m_use = m_new == kNegInf ? 0.0f : m_new;
+      Vec sum = vzero();
+      for (int64_t j = 0; j < kKeyBlock; j += kWidth) {
+        const Vec e = vexp(vsub(vload(s + j), vbroadcast(m_use)));
+        vstore(s + j, e);
+        sum = vadd(sum, e);
+      }
+      float a[kWidth];
+      vstore(a, vexp(vbroadcast(m[r] - m_use)));
+      alpha[r] = a[0];
+      l[r] = l[r] * alpha[r] + vhsum(sum);
+      m[r] = m_new;
+    }
+    // O = O * alpha + P V over whole vectors of D (the partial last vector reads only D floats).
+    for (int64_t c = 0; c * kWidth < D; c++) {
+      const int64_t width = c < full ? kWidth : tail;
+      Vec acc[R];
+      for (int r = 0; r < R; r++) acc[r] = vmul(vload(Op + r * Dp + c * kWidth), vbroadcast(alpha[r]));
+      for (int64_t j = 0; j < nk; j++) {
+        const float* vj = vh + (kb + j) * D + c * kWidth;
+        const Vec vv = width == kWidth ? vload(vj) : vload_partial(vj, width);
+        for (int r = 0; r < R; r++) acc[r] = vfma(vbroadcast(S[r * kKeyBlock + j]), vv, acc[r]);
+      }
+      for (int r = 0; r < R; r++) vstore(Op + r * Dp + c * kWidth, acc[r]);
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    const float inv = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;
+    float* dst = out + (group_row0 + row0 + r) * D;
+    for (int64_t d = 0; d < D; d++) dst[d] = Op[r * Dp + d] * inv;
+    lse[group_row0 + row0 + r] = l[r] > 0.0f ? m[r] + __builtin_logf(l[r]) : kNegInf;
+  }
+}
+
+void decode_block(const Problem& p, const float* q, const float* k, const float* v, float* out, float* lse, int64_t b, int64_t hk,
+                  int64_t row0, int64_t n, float* scratch) {
+  switch (n) {
+    case 1: return decode_rows<1>(p, q, k, v, out, lse, b, hk, row0, scratch);
+    case 2: return decode_rows<2>(p, q, k, v, out, lse, b, hk, row0, scratch);
+    case 3: return decode_rows<3>(p, q, k, v, out, lse, b, hk, row0, scratch);
+    default: return decode_rows<4>(p, q, k, v, out, lse, b, hk, row0, scratch);
+  }
+}
+
+// ---- backward: keys in lanes ---------------------------------------------------------------
+
+size_t backward_scratch(const Problem& p) {
+  const int64_t Dp = round_up(p.D, kWidth);
+  // Kt, Vt, dKt, dVt [D][block]; Kp [block][Dp]; dS tile and mask tile [kBwdRows][block]
+  return static_cast<size_t>(4 * p.D * kBlock + kBlock * Dp + 2 * kBwdRows * kBlock);
+}
+
+// dq_acc rows += dS (R rows of the tile, keys in lanes) times Kp [nk][Dp], NC vectors of D at c0.
+template <int NC>
+inline void dq_tile(const float* dS, int rows, int64_t nk, const float* Kp, int64_t Dp, int64_t c0, float* dq, int64_t dq_stride) {
+  Vec acc[kBwdRows][NC];
+  for (int r = 0; r < kBwdRows; r++)
+    for (int c = 0; c < NC; c++) acc[r][c] = vzero();
+  for (int64_t j = 0; j < nk; j++) {
+    Vec kv[NC];
+    for (int c = 0; c < NC; c++) kv[c] = vload(Kp + j * Dp + c0 + c * kWidth);
+    for (int r = 0; r < kBwdRows; r++) {
+      const Vec s = vbroadcast(dS[r * kBlock + j]);
+      for (int c = 0; c < NC; c++) acc[r][c] = vfma(s, kv[c], acc[r][c]);
+    }
+  }
+  for (int r = 0; r < rows; r++) {
+    float* dst = dq + r * dq_stride + c0;
+    for (int c = 0; c < NC; c++) vstore(dst + c * kWidth, vadd(vload(dst + c * kWidth), acc[r][c]));
+  }
+}
+
+constexpr int kDqVecs = 4;  // vectors of D per dq tile
+
+void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64_t hk, int64_t key_block, float* scratch) {
+  const int64_t D = p.D, Dp = t.dq_stride, G = p.group(), offset = p.Tk - p.Tq;
+  const int64_t j0 = key_block * kBlock, nk = min64(kBlock, p.Tk - j0);
+  const int64_t kv_row0 = (b * p.Hkv + hk) * p.kv_rows + j0;
+  float* Kt = scratch;
+  float* Vt = Kt + D * kBlock;
+  float* dKt = Vt + D * kBlock;
+  float* dVt = dKt + D * kBlock;
+  float* Kp = dVt + D * kBlock;
+  float* dS_tile = Kp + kBlock * Dp;
+  float* mask_tile = dS_tile + kBwdRows * kBlock;
+
+  // Pack K^T, V^T and the Dp-padded K rows; lanes past the last key are zeros.
+  for (int64_t lane = 0; lane < kBlock; lane++) {
+    const float* kr = lane < nk ? t.k + (kv_row0 + lane) * D : nullptr;
+    const float* vr = lane < nk ? t.v + (kv_row0 + lane) * D : nullptr;
+    for (int64_t d = 0; d < D; d++) {
+      Kt[d * kBlock + lane] = kr ? kr[d] : 0.0f;
+      Vt[d * kBlock + lane] = vr ? vr[d] : 0.0f;
+    }
+    for (int64_t d = 0; d < Dp; d++) Kp[lane * Dp + d] = kr && d < D ? kr[d] : 0.0f;
+  }
+  for (int64_t i = 0; i < D * kBlock; i++) dKt[i] = dVt[i] = 0.0f;
+  for (int64_t i = 0; i < kBwdRows * kBlock; i++) mask_tile[i] = 0.0f;
+
+  // Key position of each lane, for the causal and padding compare.
+  Vec jpos[kVecs];
+  {
+    float pos[kBlock];
+    for (int64_t lane = 0; lane < kBlock; lane++) pos[lane] = static_cast<float>(j0 + lane);
+    for (int n = 0; n < kVecs; n++) jpos[n] = vload(pos + n * kWidth);
+  }
+  const float* mask = p.mask ? p.mask + b * p.mask_batch_stride : nullptr;
+  const Vec scale = vbroadcast(p.scale);
+  const int64_t first_row = p.causal ? max64(0, j0 - offset) : 0;  // earlier queries see none of these keys
+
+  for (int64_t g = 0; g < G; g++) {
+    const int64_t head_row0 = (b * p.H + hk * G + g) * p.Tq;
+    for (int64_t i = first_row; i < p.Tq; i += kBwdRows) {
+      const int rows = static_cast<int>(min64(kBwdRows, p.Tq - i));
+      // Rows past the end read the last real row and are masked out entirely.
+      const float* qr[kBwdRows];
+      const float* dor[kBwdRows];
+      Vec lse_use[kBwdRows], delta[kBwdRows], limit[kBwdRows];
+      for (int r = 0; r < kBwdRows; r++) {
+        const int64_t row = head_row0 + i + (r < rows ? r : rows - 1);
+        qr[r] = t.q + row * D;
+        dor[r] = t.dout + row * D;
+        const float l = t.lse[row];
+        lse_use[r] = vbroadcast(l == kNegInf ? __builtin_inff() : l);  // fully masked row: P = 0
+        delta[r] = vbroadcast(t.delta[row]);
+        // Lanes with key position <= limit take part: inside the block and (causal) visible.
+        int64_t last = j0 + nk - 1;
+        if (p.causal) last = min64(last, i + r + offset);
+        limit[r] = vbroadcast(r < rows ? static_cast<float>(last) : -1.0f);
+      }
+      if (mask) {
+        for (int r = 0; r < rows; r++) {
+          const float* mrow = mask + (i + r) * p.Tk + j0;
+          for (int64_t lane = 0; lane < nk; lane++) mask_tile[r * kBlock + lane] = mrow[lane];
+        }
+      }
+
+      // S = Q K^T and dP = dO V^T for the tile.
+      Vec s[kBwdRows][kVecs], dp[kBwdRows][kVecs];
+      for (int r = 0; r < kBwdRows; r++)
+        for (int n = 0; n < kVecs; n++) s[r][n] = dp[r][n] = vzero();
+      for (int64_t d = 0; d < D; d++) {
+        Vec kv[kVecs], vv[kVecs];
+        for (int n = 0; n < kVecs; n++) {
+          kv[n] = vload(Kt + d * kBlock + n * kWidth);
+          vv[n] = vload(Vt + d * kBlock + n * kWidth);
+        }
+        for (int r = 0; r < kBwdRows; r++) {
+          const Vec qb = vbroadcast(qr[r][d]), ob = vbroadcast(dor[r][d]);
+          for (int n = 0; n < kVecs; n++) {
+            s[r][n] = vfma(qb, kv[n], s[r][n]);
+            dp[r][n] = vfma(ob, vv[n], dp[r][n]);
+          }
+        }
+      }
+      // P = exp(S * scale + mask - lse) on visible lanes, 0 elsewhere; dS = P (dP - delta) * scale.
+      for (int r = 0; r < kBwdRows; r++) {
+        for (int n = 0; n < kVecs; n++) {
+          Vec x = vmul(s[r][n], scale);
+          if (mask) x = vadd(x, vload(mask_tile + r * kBlock + n * kWidth));
+          const Vec e = vexp(vsub(x, lse_use[r]));
+          s[r][n] = vselect_lt(limit[r], jpos[n], vzero(), e);  // s now holds P
+          dp[r][n] = vmul(vmul(s[r][n], vsub(dp[r][n], delta[r])), scale);  // dp now holds dS
+          vstore(dS_tile + r * kBlock + n * kWidth, dp[r][n]);
+        }
+      }
+      // dV^T += dO^T P and dK^T += Q^T dS (the scale is already in dS).
+      for (int64_t d = 0; d < D; d++) {
+        Vec dv[kVecs], dk[kVecs];
+        for (int n = 0; n < kVecs; n++) {
+          dv[n] = vload(dVt + d * kBlock + n * kWidth);
+          dk[n] = vload(dKt + d * kBlock + n * kWidth);
+        }
+        for (int r = 0; r < kBwdRows; r++) {
+          const Vec ob = vbroadcast(dor[r][d]), qb = vbroadcast(qr[r][d]);
+          for (int n = 0; n < kVecs; n++) {
+            dv[n] = vfma(ob, s[r][n], dv[n]);
+            dk[n] = vfma(qb, dp[r][n], dk[n]);
+          }
+        }
+        for (int n = 0; n < kVecs; n++) {
+          vstore(dVt + d * kBlock + n * kWidth, dv[n]);
+          vstore(dKt + d * kBlock + n * kWidth, dk[n]);
+        }
+      }
+      // dQ += dS K.
+      float* dq = t.dq_acc + (head_row0 + i) * Dp;
+      int64_t c0 = 0;
+      for (; c0 + kDqVecs * kWidth <= Dp; c0 += kDqVecs * kWidth) dq_tile<kDqVecs>(dS_tile, rows, nk, Kp, Dp, c0, dq, Dp);
+      switch ((Dp - c0) / kWidth) {
+        case 1: dq_tile<1>(dS_tile, rows, nk, Kp, Dp, c0, dq, Dp); break;
+        case 2: dq_tile<2>(dS_tile, rows, nk, Kp, Dp, c0, dq, Dp); break;
+        case 3: dq_tile<3>(dS_tile, rows, nk, Kp, Dp, c0, dq, Dp); break;
+        default: break;
+      }
+    }
+  }
+  for (int64_t lane = 0; lane < nk; lane++) {
+    float* dkr = t.dk + (kv_row0 + lane) * D;
+    float* dvr = t.dv + (kv_row0 + lane) * D;
+    for (int64_t d = 0; d < D; d++) {
+      dkr[d] = dKt[d * kBlock + lane];
+      dvr[d] = dVt[d * kBlock + lane];
+    }
+  }
+}
+
+const Kernels* make_kernels(const char* name) {
+  static const Kernels kernels{name,           kBlock,        kWidth,          forward_scratch, forward_block,  kDecodeRows,
+                               decode_scratch, decode_block, backward_scratch, backward_block};
+  return &kernels;
+}
