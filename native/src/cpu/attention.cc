@@ -85,7 +85,7 @@ bool attention_forward(const AttentionProblem& p, const float* q, const float* k
 bool attention_backward(const AttentionProblem& p, const float* dout, const float* q, const float* k, const float* v,
                         const float* out, const float* lse, float* dq, float* dk, float* dv) {
   const Kernels& ker = kernels();
-  const int64_t D = p.D, query_rows = p.B * p.H * p.Tq;
+  const int64_t D = p.D, G = p.group(), query_rows = p.B * p.H * p.Tq, group_rows = G * p.Tq;
   // Rows of dk/dv past Tk (unused cache rows) get no gradient.
   if (p.kv_rows > p.Tk) {
     for (int64_t head = 0; head < p.B * p.Hkv; head++) {
@@ -94,8 +94,7 @@ bool attention_backward(const AttentionProblem& p, const float* dout, const floa
       std::memset(dv + from, 0, static_cast<size_t>(count) * sizeof(float));
     }
   }
-  if (query_rows == 0 || p.Tk == 0) {
-    std::memset(dq, 0, static_cast<size_t>(query_rows * D) * sizeof(float));
+  if (query_rows == 0) {
     for (int64_t head = 0; head < p.B * p.Hkv; head++) {
       std::memset(dk + head * p.kv_rows * D, 0, static_cast<size_t>(p.Tk * D) * sizeof(float));
       std::memset(dv + head * p.kv_rows * D, 0, static_cast<size_t>(p.Tk * D) * sizeof(float));
@@ -103,52 +102,48 @@ bool attention_backward(const AttentionProblem& p, const float* dout, const floa
     return true;
   }
 
-  // delta = rowsum(dout * out): the softmax backward's correction term, per query row.
-  std::vector<float> delta(static_cast<size_t>(query_rows));
-  parallel_for(query_rows, 256, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; row++) {
-      const float* a = dout + row * D;
-      const float* o = out + row * D;
-      float s = 0.0f;
-      for (int64_t d = 0; d < D; d++) s += a[d] * o[d];
-      delta[static_cast<size_t>(row)] = s;
-    }
-  });
-
-  // Tasks own the key blocks of one (batch, kv head), so no two write the same dk/dv rows. Each
-  // task also adds into dq; when there are too few (batch, kv head) pairs to keep the threads
-  // busy, the key blocks of a head are dealt round-robin to `chunks` tasks, each with its own
-  // dq accumulator, summed at the end.
-  const int64_t heads = p.B * p.Hkv, key_blocks = (p.Tk + ker.block - 1) / ker.block;
-  const int64_t threads = num_threads();
+  // A task owns the key blocks of one (batch, kv head), so no two tasks write the same dk/dv
+  // rows, and it adds into the dq rows of that kv head's query heads. When there are too few
+  // (batch, kv head) pairs to keep the threads busy, the key blocks of a head are dealt
+  // round-robin to `chunks` tasks: chunk 0 accumulates into dq, the others into their own
+  // buffers, summed into dq at the end.
+  const int64_t heads = p.B * p.Hkv, key_blocks = (p.Tk + ker.block - 1) / ker.block, threads = num_threads();
   int64_t chunks = heads >= 2 * threads ? 1 : (2 * threads + heads - 1) / heads;
   if (chunks > key_blocks) chunks = key_blocks;
-  const int64_t dq_stride = (D + ker.width - 1) / ker.width * ker.width;
-  std::vector<float> dq_acc(static_cast<size_t>(chunks * query_rows * dq_stride), 0.0f);
+  std::vector<float> extra_dq(static_cast<size_t>((chunks - 1) * query_rows * D));
 
   std::atomic<bool> ok{true};
-  const size_t need = ker.backward_scratch(p);
+  const size_t kernel_floats = ker.backward_scratch(p);
   parallel_for(heads * chunks, 1, [&](int64_t begin, int64_t end) {
-    float* scratch = thread_scratch(need);
+    float* scratch = thread_scratch(kernel_floats + static_cast<size_t>(group_rows));
     if (!scratch) return ok.store(false);
+    float* delta = scratch + kernel_floats;
     for (int64_t task = begin; task < end; task++) {
-      const int64_t head = task / chunks, chunk = task % chunks;
-      const BackwardTensors t{dout, q, k, v, lse, delta.data(), dk, dv, dq_acc.data() + chunk * query_rows * dq_stride, dq_stride};
-      for (int64_t kb = chunk; kb < key_blocks; kb += chunks) ker.backward_block(p, t, head / p.Hkv, head % p.Hkv, kb, scratch);
+      const int64_t head = task / chunks, chunk = task % chunks, b = head / p.Hkv, hk = head % p.Hkv;
+      const int64_t group_row0 = (b * p.H + hk * G) * p.Tq;  // the group's query rows are contiguous
+      // delta = rowsum(dout * out): the softmax backward's correction term, per query row.
+      for (int64_t r = 0; r < group_rows; r++) {
+        const float* a = dout + (group_row0 + r) * D;
+        const float* o = out + (group_row0 + r) * D;
+        float s = 0.0f;
+        for (int64_t d = 0; d < D; d++) s += a[d] * o[d];
+        delta[r] = s;
+      }
+      float* dq_target = chunk == 0 ? dq : extra_dq.data() + (chunk - 1) * query_rows * D;
+      std::memset(dq_target + group_row0 * D, 0, static_cast<size_t>(group_rows * D) * sizeof(float));
+      const BackwardTensors t{dout, q, k, v, lse, delta, dk, dv, dq_target};
+      for (int64_t kb = chunk; kb < key_blocks; kb += chunks) ker.backward_block(p, t, b, hk, kb, scratch);
     }
   });
   if (!ok.load()) return false;
-
-  parallel_for(query_rows, 256, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; row++) {
-      float* dst = dq + row * D;
-      for (int64_t d = 0; d < D; d++) dst[d] = 0.0f;
-      for (int64_t c = 0; c < chunks; c++) {
-        const float* src = dq_acc.data() + (c * query_rows + row) * dq_stride;
-        for (int64_t d = 0; d < D; d++) dst[d] += src[d];
+  if (chunks > 1) {
+    parallel_for(query_rows, 64, [&](int64_t begin, int64_t end) {
+      for (int64_t c = 1; c < chunks; c++) {
+        const float* src = extra_dq.data() + (c - 1) * query_rows * D;
+        for (int64_t i = begin * D; i < end * D; i++) dq[i] += src[i];
       }
-    }
-  });
+    });
+  }
   return true;
 }
 

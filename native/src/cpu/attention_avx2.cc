@@ -27,11 +27,12 @@ constexpr int kBwdRows = 2;  // S and dP tiles: 2 x 2 x 2 accumulators
 inline Vec vzero() { return {_mm256_setzero_ps()}; }
 inline Vec vbroadcast(float x) { return {_mm256_set1_ps(x)}; }
 inline Vec vload(const float* p) { return {_mm256_loadu_ps(p)}; }
-inline Vec vload_partial(const float* p, int64_t n) {
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return {_mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lane))};
+inline __m256i first_lanes(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
+inline Vec vload_partial(const float* p, int64_t n) { return {_mm256_maskload_ps(p, first_lanes(n))}; }
 inline void vstore(float* p, Vec a) { _mm256_storeu_ps(p, a.v); }
+inline void vstore_partial(float* p, int64_t n, Vec a) { _mm256_maskstore_ps(p, first_lanes(n), a.v); }
 inline Vec vadd(Vec a, Vec b) { return {_mm256_add_ps(a.v, b.v)}; }
 inline Vec vsub(Vec a, Vec b) { return {_mm256_sub_ps(a.v, b.v)}; }
 inline Vec vmul(Vec a, Vec b) { return {_mm256_mul_ps(a.v, b.v)}; }

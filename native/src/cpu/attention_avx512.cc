@@ -31,6 +31,7 @@ inline Vec vbroadcast(float x) { return {_mm512_set1_ps(x)}; }
 inline Vec vload(const float* p) { return {_mm512_loadu_ps(p)}; }
 inline Vec vload_partial(const float* p, int64_t n) { return {_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p)}; }
 inline void vstore(float* p, Vec a) { _mm512_storeu_ps(p, a.v); }
+inline void vstore_partial(float* p, int64_t n, Vec a) { _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), a.v); }
 inline Vec vadd(Vec a, Vec b) { return {_mm512_add_ps(a.v, b.v)}; }
 inline Vec vsub(Vec a, Vec b) { return {_mm512_sub_ps(a.v, b.v)}; }
 inline Vec vmul(Vec a, Vec b) { return {_mm512_mul_ps(a.v, b.v)}; }

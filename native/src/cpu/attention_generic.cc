@@ -27,6 +27,9 @@ inline Vec vload_partial(const float* p, int64_t n) { MM_LANES(i < n ? p[i] : 0.
 inline void vstore(float* p, Vec a) {
   for (int i = 0; i < kWidth; i++) p[i] = a.x[i];
 }
+inline void vstore_partial(float* p, int64_t n, Vec a) {
+  for (int i = 0; i < n; i++) p[i] = a.x[i];
+}
 inline Vec vadd(Vec a, Vec b) { MM_LANES(a.x[i] + b.x[i]); }
 inline Vec vsub(Vec a, Vec b) { MM_LANES(a.x[i] - b.x[i]); }
 inline Vec vmul(Vec a, Vec b) { MM_LANES(a.x[i] * b.x[i]); }

@@ -3,7 +3,7 @@
 //   struct Vec;                       kWidth floats
 //   kWidth, kVecs                     lanes per vector; vectors per block (block = kWidth * kVecs)
 //   kScoreRows, kPvRows, kBwdRows     register-tile heights (see below)
-//   vzero vbroadcast vload vstore vload_partial vadd vsub vmul vfma vmax vmin vround vpow2i
+//   vzero vbroadcast vload vstore vload_partial vstore_partial (first n lanes) vadd vsub vmul vfma vmax vmin vround vpow2i
 //   vselect_lt(a, b, x, y) = a < b ? x : y per lane;  vhsum (sum of the lanes)
 // and then includes this file. Nothing here has external linkage except through the Kernels
 // table, so the same code compiled for different ISAs cannot be mixed up by the linker; no
@@ -317,9 +317,10 @@ size_t backward_scratch(const Problem& p) {
   return static_cast<size_t>(4 * p.D * kBlock + kBlock * Dp + 2 * kBwdRows * kBlock);
 }
 
-// dq_acc rows += dS (R rows of the tile, keys in lanes) times Kp [nk][Dp], NC vectors of D at c0.
+// dq rows += dS (the tile's rows, keys in lanes) times Kp [nk][Dp], for NC vectors of D from
+// column c0; the last vector of a row may be partial (dq rows are D long, not padded).
 template <int NC>
-inline void dq_tile(const float* dS, int rows, int64_t nk, const float* Kp, int64_t Dp, int64_t c0, float* dq, int64_t dq_stride) {
+inline void dq_tile(const float* dS, int rows, int64_t nk, const float* Kp, int64_t Dp, int64_t D, int64_t c0, float* dq) {
   Vec acc[kBwdRows][NC];
   for (int r = 0; r < kBwdRows; r++)
     for (int c = 0; c < NC; c++) acc[r][c] = vzero();
@@ -332,15 +333,19 @@ inline void dq_tile(const float* dS, int rows, int64_t nk, const float* Kp, int6
     }
   }
   for (int r = 0; r < rows; r++) {
-    float* dst = dq + r * dq_stride + c0;
-    for (int c = 0; c < NC; c++) vstore(dst + c * kWidth, vadd(vload(dst + c * kWidth), acc[r][c]));
+    for (int c = 0; c < NC; c++) {
+      float* dst = dq + r * D + c0 + c * kWidth;
+      const int64_t width = min64(kWidth, D - c0 - c * kWidth);
+      if (width == kWidth) vstore(dst, vadd(vload(dst), acc[r][c]));
+      else vstore_partial(dst, width, vadd(vload_partial(dst, width), acc[r][c]));
+    }
   }
 }
 
 constexpr int kDqVecs = 4;  // vectors of D per dq tile
 
 void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64_t hk, int64_t key_block, float* scratch) {
-  const int64_t D = p.D, Dp = t.dq_stride, G = p.group(), offset = p.Tk - p.Tq;
+  const int64_t D = p.D, Dp = round_up(D, kWidth), G = p.group(), offset = p.Tk - p.Tq;
   const int64_t j0 = key_block * kBlock, nk = min64(kBlock, p.Tk - j0);
   const int64_t kv_row0 = (b * p.Hkv + hk) * p.kv_rows + j0;
   float* Kt = scratch;
@@ -375,8 +380,9 @@ void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64
   const Vec scale = vbroadcast(p.scale);
   const int64_t first_row = p.causal ? max64(0, j0 - offset) : 0;  // earlier queries see none of these keys
 
+  const int64_t group_row0 = (b * p.H + hk * G) * p.Tq;
   for (int64_t g = 0; g < G; g++) {
-    const int64_t head_row0 = (b * p.H + hk * G + g) * p.Tq;
+    const int64_t head_row0 = group_row0 + g * p.Tq;
     for (int64_t i = first_row; i < p.Tq; i += kBwdRows) {
       const int rows = static_cast<int>(min64(kBwdRows, p.Tq - i));
       // Rows past the end read the last real row and are masked out entirely.
@@ -389,7 +395,7 @@ void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64
         dor[r] = t.dout + row * D;
         const float l = t.lse[row];
         lse_use[r] = vbroadcast(l == kNegInf ? __builtin_inff() : l);  // fully masked row: P = 0
-        delta[r] = vbroadcast(t.delta[row]);
+        delta[r] = vbroadcast(t.delta[row - group_row0]);
         // Lanes with key position <= limit take part: inside the block and (causal) visible.
         int64_t last = j0 + nk - 1;
         if (p.causal) last = min64(last, i + r + offset);
@@ -451,13 +457,13 @@ void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64
         }
       }
       // dQ += dS K.
-      float* dq = t.dq_acc + (head_row0 + i) * Dp;
+      float* dq = t.dq + (head_row0 + i) * D;
       int64_t c0 = 0;
-      for (; c0 + kDqVecs * kWidth <= Dp; c0 += kDqVecs * kWidth) dq_tile<kDqVecs>(dS_tile, rows, nk, Kp, Dp, c0, dq, Dp);
+      for (; c0 + kDqVecs * kWidth <= Dp; c0 += kDqVecs * kWidth) dq_tile<kDqVecs>(dS_tile, rows, nk, Kp, Dp, D, c0, dq);
       switch ((Dp - c0) / kWidth) {
-        case 1: dq_tile<1>(dS_tile, rows, nk, Kp, Dp, c0, dq, Dp); break;
-        case 2: dq_tile<2>(dS_tile, rows, nk, Kp, Dp, c0, dq, Dp); break;
-        case 3: dq_tile<3>(dS_tile, rows, nk, Kp, Dp, c0, dq, Dp); break;
+        case 1: dq_tile<1>(dS_tile, rows, nk, Kp, Dp, D, c0, dq); break;
+        case 2: dq_tile<2>(dS_tile, rows, nk, Kp, Dp, D, c0, dq); break;
+        case 3: dq_tile<3>(dS_tile, rows, nk, Kp, Dp, D, c0, dq); break;
         default: break;
       }
     }
@@ -473,7 +479,7 @@ void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64
 }
 
 const Kernels* make_kernels(const char* name) {
-  static const Kernels kernels{name,           kBlock,        kWidth,          forward_scratch, forward_block,  kDecodeRows,
+  static const Kernels kernels{name,        kBlock,         forward_scratch, forward_block,    kDecodeRows,
                                decode_scratch, decode_block, backward_scratch, backward_block};
   return &kernels;
 }

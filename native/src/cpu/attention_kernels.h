@@ -27,19 +27,16 @@ struct BackwardTensors {
   const float* k;
   const float* v;
   const float* lse;    // saved by the forward
-  const float* delta;  // rowsum(dout * out), [B, H, Tq]
+  const float* delta;  // rowsum(dout * out) of the G * Tq query rows of this (batch, kv head)
   float* dk;           // rows < Tk of each kv head are written by the key blocks
   float* dv;
-  float* dq_acc;       // [B * H * Tq, dq_stride]; the block adds into it
-  int64_t dq_stride;   // D rounded up to the vector width
+  float* dq;           // [B, H, Tq, D]: the block adds into the rows of its query heads
 };
 
 struct Kernels {
   const char* name;
   // Forward: rows per block (query rows of one kv head's group). Backward: keys per block.
   int64_t block;
-  // Vector width in floats (dq_acc rows are padded to a multiple of it).
-  int64_t width;
   size_t (*forward_scratch)(const Problem& p);  // floats
   // Rows [row0, row0 + block) of the group matrix of (b, kv head hk): the G * Tq query rows of
   // heads hk*G .. hk*G+G-1, which are contiguous in q. Writes their out and lse rows.
@@ -53,7 +50,7 @@ struct Kernels {
                        int64_t hk, int64_t row0, int64_t n, float* scratch);
   size_t (*backward_scratch)(const Problem& p);
   // Keys [key_block * block, ...) of (b, hk): writes their dk/dv rows (summed over the group's
-  // query heads) and adds their part of dq into t.dq_acc.
+  // query heads) and adds their part of dq into t.dq.
   void (*backward_block)(const Problem& p, const BackwardTensors& t, int64_t b, int64_t hk, int64_t key_block, float* scratch);
 };
 
