@@ -69,14 +69,14 @@ bool attention_forward(const AttentionProblem& p, const float* q, const float* k
     });
     return ok.load();
   }
-  const int64_t blocks = (rows + ker.block - 1) / ker.block;
+  const int64_t blocks = (rows + ker.forward_rows - 1) / ker.forward_rows;
   const size_t need = ker.forward_scratch(p);
   parallel_for(p.B * p.Hkv * blocks, 1, [&](int64_t begin, int64_t end) {
     float* scratch = thread_scratch(need);
     if (!scratch) return ok.store(false);
     for (int64_t task = begin; task < end; task++) {
       const int64_t block = task % blocks, head = task / blocks;
-      ker.forward_block(p, q, k, v, out, lse, head / p.Hkv, head % p.Hkv, block * ker.block, scratch);
+      ker.forward_block(p, q, k, v, out, lse, head / p.Hkv, head % p.Hkv, block * ker.forward_rows, scratch);
     }
   });
   return ok.load();
@@ -107,7 +107,7 @@ bool attention_backward(const AttentionProblem& p, const float* dout, const floa
   // (batch, kv head) pairs to keep the threads busy, the key blocks of a head are dealt
   // round-robin to `chunks` tasks: chunk 0 accumulates into dq, the others into their own
   // buffers, summed into dq at the end.
-  const int64_t heads = p.B * p.Hkv, key_blocks = (p.Tk + ker.block - 1) / ker.block, threads = num_threads();
+  const int64_t heads = p.B * p.Hkv, key_blocks = (p.Tk + ker.backward_keys - 1) / ker.backward_keys, threads = num_threads();
   int64_t chunks = heads >= 2 * threads ? 1 : (2 * threads + heads - 1) / heads;
   if (chunks > key_blocks) chunks = key_blocks;
   std::vector<float> extra_dq(static_cast<size_t>((chunks - 1) * query_rows * D));

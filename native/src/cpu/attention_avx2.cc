@@ -19,7 +19,8 @@ struct Vec {
   __m256 v;
 };
 constexpr int kWidth = 8;
-constexpr int kVecs = 2;       // 16 query rows (forward) or keys (backward) per block
+constexpr int kFwdVecs = 2;  // query rows per forward block: kWidth * kFwdVecs
+constexpr int kBwdVecs = 2;  // keys per backward block: kWidth * kBwdVecs
 constexpr int kScoreRows = 6;  // 6 x 2 accumulators
 constexpr int kPvRows = 6;
 constexpr int kBwdRows = 2;  // S and dP tiles: 2 x 2 x 2 accumulators

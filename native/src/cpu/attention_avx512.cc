@@ -21,7 +21,8 @@ struct Vec {
   __m512 v;
 };
 constexpr int kWidth = 16;
-constexpr int kVecs = 2;      // 32 query rows (forward) or keys (backward) per block
+constexpr int kFwdVecs = 2;  // query rows per forward block: kWidth * kFwdVecs
+constexpr int kBwdVecs = 2;  // keys per backward block: kWidth * kBwdVecs
 constexpr int kScoreRows = 8;  // 8 x 2 accumulators
 constexpr int kPvRows = 8;
 constexpr int kBwdRows = 4;  // S and dP tiles: 2 x 4 x 2 accumulators

@@ -10,7 +10,8 @@ constexpr int kWidth = 8;
 struct Vec {
   float x[kWidth];
 };
-constexpr int kVecs = 2;
+constexpr int kFwdVecs = 2;  // query rows per forward block: kWidth * kFwdVecs
+constexpr int kBwdVecs = 2;  // keys per backward block: kWidth * kBwdVecs
 constexpr int kScoreRows = 4;
 constexpr int kPvRows = 4;
 constexpr int kBwdRows = 2;

@@ -1,7 +1,7 @@
 // Attention kernels, written once over a vector type and compiled per ISA: the including file
 // (cpu/attention_{avx512,avx2,generic}.cc) defines, inside an anonymous namespace,
 //   struct Vec;                       kWidth floats
-//   kWidth, kVecs                     lanes per vector; vectors per block (block = kWidth * kVecs)
+//   kWidth, kFwdVecs                     lanes per vector; vectors per block (block = kWidth * kFwdVecs)
 //   kScoreRows, kPvRows, kBwdRows     register-tile heights (see below)
 //   vzero vbroadcast vload vstore vload_partial vstore_partial (first n lanes) vadd vsub vmul vfma vmax vmin vround vpow2i
 //   vselect_lt(a, b, x, y) = a < b ? x : y per lane;  vhsum (sum of the lanes)
@@ -21,7 +21,8 @@
 //  - Decode (few query rows): vectorised over D with one horizontal sum per score.
 // Nothing of size Tq x Tk is ever stored: scores live in one block of keys at a time.
 
-constexpr int64_t kBlock = int64_t{kWidth} * kVecs;
+constexpr int64_t kRowLanes = int64_t{kWidth} * kFwdVecs;  // forward: query rows per block
+constexpr int64_t kKeyLanes = int64_t{kWidth} * kBwdVecs;  // backward: keys per block
 constexpr int64_t kKeyBlock = 64;  // keys per online-softmax step (forward and decode)
 constexpr float kNegInf = -__builtin_inff();
 
@@ -57,44 +58,44 @@ inline Vec finite_or_zero(Vec m) { return vselect_lt(m, vbroadcast(-3.0e38f), vz
 // St[r][lanes] = sum_d K[r][d] * Qt[d][lanes] for R key rows.
 template <int R>
 inline void score_tile(const float* krows, int64_t D, const float* Qt, float* St) {
-  Vec acc[R][kVecs];
+  Vec acc[R][kFwdVecs];
   for (int r = 0; r < R; r++)
-    for (int n = 0; n < kVecs; n++) acc[r][n] = vzero();
+    for (int n = 0; n < kFwdVecs; n++) acc[r][n] = vzero();
   for (int64_t d = 0; d < D; d++) {
-    Vec qv[kVecs];
-    for (int n = 0; n < kVecs; n++) qv[n] = vload(Qt + d * kBlock + n * kWidth);
+    Vec qv[kFwdVecs];
+    for (int n = 0; n < kFwdVecs; n++) qv[n] = vload(Qt + d * kRowLanes + n * kWidth);
     for (int r = 0; r < R; r++) {
       const Vec kv = vbroadcast(krows[r * D + d]);
-      for (int n = 0; n < kVecs; n++) acc[r][n] = vfma(kv, qv[n], acc[r][n]);
+      for (int n = 0; n < kFwdVecs; n++) acc[r][n] = vfma(kv, qv[n], acc[r][n]);
     }
   }
   for (int r = 0; r < R; r++)
-    for (int n = 0; n < kVecs; n++) vstore(St + r * kBlock + n * kWidth, acc[r][n]);
+    for (int n = 0; n < kFwdVecs; n++) vstore(St + r * kRowLanes + n * kWidth, acc[r][n]);
 }
 
 inline void scores_transposed(const float* krows, int64_t nk, int64_t D, const float* Qt, float* St) {
   int64_t j = 0;
-  for (; j + kScoreRows <= nk; j += kScoreRows) score_tile<kScoreRows>(krows + j * D, D, Qt, St + j * kBlock);
-  for (; j < nk; j++) score_tile<1>(krows + j * D, D, Qt, St + j * kBlock);
+  for (; j + kScoreRows <= nk; j += kScoreRows) score_tile<kScoreRows>(krows + j * D, D, Qt, St + j * kRowLanes);
+  for (; j < nk; j++) score_tile<1>(krows + j * D, D, Qt, St + j * kRowLanes);
 }
 
 // Ot[d0 + r][lanes] = Ot[d0 + r] * alpha + sum_j V[j][d0 + r] * Pt[j][lanes] for R rows of O^T.
 template <int R>
 inline void pv_tile(const float* vrows, int64_t nk, int64_t D, int64_t d0, const float* Pt, float* Ot, const Vec* alpha) {
-  Vec acc[R][kVecs];
+  Vec acc[R][kFwdVecs];
   for (int r = 0; r < R; r++)
-    for (int n = 0; n < kVecs; n++) acc[r][n] = vmul(vload(Ot + (d0 + r) * kBlock + n * kWidth), alpha[n]);
+    for (int n = 0; n < kFwdVecs; n++) acc[r][n] = vmul(vload(Ot + (d0 + r) * kRowLanes + n * kWidth), alpha[n]);
   for (int64_t j = 0; j < nk; j++) {
-    Vec pv[kVecs];
-    for (int n = 0; n < kVecs; n++) pv[n] = vload(Pt + j * kBlock + n * kWidth);
+    Vec pv[kFwdVecs];
+    for (int n = 0; n < kFwdVecs; n++) pv[n] = vload(Pt + j * kRowLanes + n * kWidth);
     const float* vj = vrows + j * D + d0;
     for (int r = 0; r < R; r++) {
       const Vec vb = vbroadcast(vj[r]);
-      for (int n = 0; n < kVecs; n++) acc[r][n] = vfma(vb, pv[n], acc[r][n]);
+      for (int n = 0; n < kFwdVecs; n++) acc[r][n] = vfma(vb, pv[n], acc[r][n]);
     }
   }
   for (int r = 0; r < R; r++)
-    for (int n = 0; n < kVecs; n++) vstore(Ot + (d0 + r) * kBlock + n * kWidth, acc[r][n]);
+    for (int n = 0; n < kFwdVecs; n++) vstore(Ot + (d0 + r) * kRowLanes + n * kWidth, acc[r][n]);
 }
 
 inline void pv_transposed(const float* vrows, int64_t nk, int64_t D, const float* Pt, float* Ot, const Vec* alpha) {
@@ -105,41 +106,41 @@ inline void pv_transposed(const float* vrows, int64_t nk, int64_t D, const float
 
 size_t forward_scratch(const Problem& p) {
   // Qt [D][block], Ot [D][block], St [kKeyBlock][block], query positions [block]
-  return static_cast<size_t>((2 * p.D + kKeyBlock + 1) * kBlock);
+  return static_cast<size_t>((2 * p.D + kKeyBlock + 1) * kRowLanes);
 }
 
 void forward_block(const Problem& p, const float* q, const float* k, const float* v, float* out, float* lse, int64_t b, int64_t hk,
                    int64_t row0, float* scratch) {
-  const int64_t D = p.D, G = p.group(), n_rows = min64(kBlock, G * p.Tq - row0), offset = p.Tk - p.Tq;
+  const int64_t D = p.D, G = p.group(), n_rows = min64(kRowLanes, G * p.Tq - row0), offset = p.Tk - p.Tq;
   const int64_t group_row0 = (b * p.H + hk * G) * p.Tq;  // first row of the group in q/out/lse
   const float* kh = k + (b * p.Hkv + hk) * p.kv_rows * D;
   const float* vh = v + (b * p.Hkv + hk) * p.kv_rows * D;
   float* Qt = scratch;
-  float* Ot = Qt + D * kBlock;
-  float* St = Ot + D * kBlock;
-  float* qpos = St + kKeyBlock * kBlock;  // query position of each lane (as float, for compares)
+  float* Ot = Qt + D * kRowLanes;
+  float* St = Ot + D * kRowLanes;
+  float* qpos = St + kKeyBlock * kRowLanes;  // query position of each lane (as float, for compares)
 
   // Pack Q^T (scaled); padding lanes get zeros and repeat the last row's position.
   int64_t min_pos = p.Tq, max_pos = 0;
-  for (int64_t lane = 0; lane < kBlock; lane++) {
+  for (int64_t lane = 0; lane < kRowLanes; lane++) {
     if (lane < n_rows) {
       const float* src = q + (group_row0 + row0 + lane) * D;
-      for (int64_t d = 0; d < D; d++) Qt[d * kBlock + lane] = src[d] * p.scale;
+      for (int64_t d = 0; d < D; d++) Qt[d * kRowLanes + lane] = src[d] * p.scale;
       const int64_t pos = (row0 + lane) % p.Tq;
       qpos[lane] = static_cast<float>(pos);
       min_pos = min64(min_pos, pos);
       max_pos = max64(max_pos, pos);
     } else {
-      for (int64_t d = 0; d < D; d++) Qt[d * kBlock + lane] = 0.0f;
+      for (int64_t d = 0; d < D; d++) Qt[d * kRowLanes + lane] = 0.0f;
       qpos[lane] = qpos[n_rows - 1];
     }
   }
-  for (int64_t i = 0; i < D * kBlock; i++) Ot[i] = 0.0f;
+  for (int64_t i = 0; i < D * kRowLanes; i++) Ot[i] = 0.0f;
 
   const int64_t key_end = p.causal ? min64(p.Tk, max_pos + offset + 1) : p.Tk;
   const float* mask = p.mask ? p.mask + b * p.mask_batch_stride : nullptr;
-  Vec m[kVecs], l[kVecs], alpha[kVecs];
-  for (int n = 0; n < kVecs; n++) {
+  Vec m[kFwdVecs], l[kFwdVecs], alpha[kFwdVecs];
+  for (int n = 0; n < kFwdVecs; n++) {
     m[n] = vbroadcast(kNegInf);
     l[n] = vzero();
   }
@@ -151,8 +152,8 @@ void forward_block(const Problem& p, const float* q, const float* k, const float
     if (p.causal) {
       for (int64_t j = max64(0, min_pos + offset + 1 - kb); j < nk; j++) {
         const Vec limit = vbroadcast(static_cast<float>(kb + j - offset));
-        for (int n = 0; n < kVecs; n++) {
-          float* s = St + j * kBlock + n * kWidth;
+        for (int n = 0; n < kFwdVecs; n++) {
+          float* s = St + j * kRowLanes + n * kWidth;
           vstore(s, vselect_lt(vload(qpos + n * kWidth), limit, vbroadcast(kNegInf), vload(s)));
         }
       }
@@ -160,15 +161,15 @@ void forward_block(const Problem& p, const float* q, const float* k, const float
     if (mask) {
       for (int64_t lane = 0; lane < n_rows; lane++) {
         const float* mrow = mask + static_cast<int64_t>(qpos[lane]) * p.Tk + kb;
-        for (int64_t j = 0; j < nk; j++) St[j * kBlock + lane] += mrow[j];
+        for (int64_t j = 0; j < nk; j++) St[j * kRowLanes + lane] += mrow[j];
       }
     }
     // Online softmax: new running max, rescale factor for what was accumulated, P = exp(S - m).
-    Vec block_max[kVecs], m_use[kVecs], block_sum[kVecs];
-    for (int n = 0; n < kVecs; n++) block_max[n] = vbroadcast(kNegInf);
+    Vec block_max[kFwdVecs], m_use[kFwdVecs], block_sum[kFwdVecs];
+    for (int n = 0; n < kFwdVecs; n++) block_max[n] = vbroadcast(kNegInf);
     for (int64_t j = 0; j < nk; j++)
-      for (int n = 0; n < kVecs; n++) block_max[n] = vmax(block_max[n], vload(St + j * kBlock + n * kWidth));
-    for (int n = 0; n < kVecs; n++) {
+      for (int n = 0; n < kFwdVecs; n++) block_max[n] = vmax(block_max[n], vload(St + j * kRowLanes + n * kWidth));
+    for (int n = 0; n < kFwdVecs; n++) {
       const Vec m_new = vmax(m[n], block_max[n]);
       m_use[n] = finite_or_zero(m_new);
       alpha[n] = vexp(vsub(m[n], m_use[n]));
@@ -176,27 +177,27 @@ void forward_block(const Problem& p, const float* q, const float* k, const float
       block_sum[n] = vzero();
     }
     for (int64_t j = 0; j < nk; j++) {
-      for (int n = 0; n < kVecs; n++) {
-        float* s = St + j * kBlock + n * kWidth;
+      for (int n = 0; n < kFwdVecs; n++) {
+        float* s = St + j * kRowLanes + n * kWidth;
         const Vec e = vexp(vsub(vload(s), m_use[n]));
         vstore(s, e);
         block_sum[n] = vadd(block_sum[n], e);
       }
     }
-    for (int n = 0; n < kVecs; n++) l[n] = vfma(l[n], alpha[n], block_sum[n]);
+    for (int n = 0; n < kFwdVecs; n++) l[n] = vfma(l[n], alpha[n], block_sum[n]);
     pv_transposed(vh + kb * D, nk, D, St, Ot, alpha);
   }
 
   // out = O / l; lse = m + log(l). Rows that saw no key (l = 0) get zeros and lse = -inf.
-  float ls[kBlock], ms[kBlock];
-  for (int n = 0; n < kVecs; n++) {
+  float ls[kRowLanes], ms[kRowLanes];
+  for (int n = 0; n < kFwdVecs; n++) {
     vstore(ls + n * kWidth, l[n]);
     vstore(ms + n * kWidth, m[n]);
   }
   for (int64_t lane = 0; lane < n_rows; lane++) {
     const float inv = ls[lane] > 0.0f ? 1.0f / ls[lane] : 0.0f;
     float* dst = out + (group_row0 + row0 + lane) * D;
-    for (int64_t d = 0; d < D; d++) dst[d] = Ot[d * kBlock + lane] * inv;
+    for (int64_t d = 0; d < D; d++) dst[d] = Ot[d * kRowLanes + lane] * inv;
     lse[group_row0 + row0 + lane] = ls[lane] > 0.0f ? ms[lane] + __builtin_logf(ls[lane]) : kNegInf;
   }
 }
@@ -314,7 +315,7 @@ void decode_block(const Problem& p, const float* q, const float* k, const float*
 size_t backward_scratch(const Problem& p) {
   const int64_t Dp = round_up(p.D, kWidth);
   // Kt, Vt, dKt, dVt [D][block]; Kp [block][Dp]; dS tile and mask tile [kBwdRows][block]
-  return static_cast<size_t>(4 * p.D * kBlock + kBlock * Dp + 2 * kBwdRows * kBlock);
+  return static_cast<size_t>(4 * p.D * kKeyLanes + kKeyLanes * Dp + 2 * kBwdRows * kKeyLanes);
 }
 
 // dq rows += dS (the tile's rows, keys in lanes) times Kp [nk][Dp], for NC vectors of D from
@@ -328,7 +329,7 @@ inline void dq_tile(const float* dS, int rows, int64_t nk, const float* Kp, int6
     Vec kv[NC];
     for (int c = 0; c < NC; c++) kv[c] = vload(Kp + j * Dp + c0 + c * kWidth);
     for (int r = 0; r < kBwdRows; r++) {
-      const Vec s = vbroadcast(dS[r * kBlock + j]);
+      const Vec s = vbroadcast(dS[r * kKeyLanes + j]);
       for (int c = 0; c < NC; c++) acc[r][c] = vfma(s, kv[c], acc[r][c]);
     }
   }
@@ -346,35 +347,35 @@ constexpr int kDqVecs = 4;  // vectors of D per dq tile
 
 void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64_t hk, int64_t key_block, float* scratch) {
   const int64_t D = p.D, Dp = round_up(D, kWidth), G = p.group(), offset = p.Tk - p.Tq;
-  const int64_t j0 = key_block * kBlock, nk = min64(kBlock, p.Tk - j0);
+  const int64_t j0 = key_block * kKeyLanes, nk = min64(kKeyLanes, p.Tk - j0);
   const int64_t kv_row0 = (b * p.Hkv + hk) * p.kv_rows + j0;
   float* Kt = scratch;
-  float* Vt = Kt + D * kBlock;
-  float* dKt = Vt + D * kBlock;
-  float* dVt = dKt + D * kBlock;
-  float* Kp = dVt + D * kBlock;
-  float* dS_tile = Kp + kBlock * Dp;
-  float* mask_tile = dS_tile + kBwdRows * kBlock;
+  float* Vt = Kt + D * kKeyLanes;
+  float* dKt = Vt + D * kKeyLanes;
+  float* dVt = dKt + D * kKeyLanes;
+  float* Kp = dVt + D * kKeyLanes;
+  float* dS_tile = Kp + kKeyLanes * Dp;
+  float* mask_tile = dS_tile + kBwdRows * kKeyLanes;
 
   // Pack K^T, V^T and the Dp-padded K rows; lanes past the last key are zeros.
-  for (int64_t lane = 0; lane < kBlock; lane++) {
+  for (int64_t lane = 0; lane < kKeyLanes; lane++) {
     const float* kr = lane < nk ? t.k + (kv_row0 + lane) * D : nullptr;
     const float* vr = lane < nk ? t.v + (kv_row0 + lane) * D : nullptr;
     for (int64_t d = 0; d < D; d++) {
-      Kt[d * kBlock + lane] = kr ? kr[d] : 0.0f;
-      Vt[d * kBlock + lane] = vr ? vr[d] : 0.0f;
+      Kt[d * kKeyLanes + lane] = kr ? kr[d] : 0.0f;
+      Vt[d * kKeyLanes + lane] = vr ? vr[d] : 0.0f;
     }
     for (int64_t d = 0; d < Dp; d++) Kp[lane * Dp + d] = kr && d < D ? kr[d] : 0.0f;
   }
-  for (int64_t i = 0; i < D * kBlock; i++) dKt[i] = dVt[i] = 0.0f;
-  for (int64_t i = 0; i < kBwdRows * kBlock; i++) mask_tile[i] = 0.0f;
+  for (int64_t i = 0; i < D * kKeyLanes; i++) dKt[i] = dVt[i] = 0.0f;
+  for (int64_t i = 0; i < kBwdRows * kKeyLanes; i++) mask_tile[i] = 0.0f;
 
   // Key position of each lane, for the causal and padding compare.
-  Vec jpos[kVecs];
+  Vec jpos[kBwdVecs];
   {
-    float pos[kBlock];
-    for (int64_t lane = 0; lane < kBlock; lane++) pos[lane] = static_cast<float>(j0 + lane);
-    for (int n = 0; n < kVecs; n++) jpos[n] = vload(pos + n * kWidth);
+    float pos[kKeyLanes];
+    for (int64_t lane = 0; lane < kKeyLanes; lane++) pos[lane] = static_cast<float>(j0 + lane);
+    for (int n = 0; n < kBwdVecs; n++) jpos[n] = vload(pos + n * kWidth);
   }
   const float* mask = p.mask ? p.mask + b * p.mask_batch_stride : nullptr;
   const Vec scale = vbroadcast(p.scale);
@@ -404,23 +405,23 @@ void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64
       if (mask) {
         for (int r = 0; r < rows; r++) {
           const float* mrow = mask + (i + r) * p.Tk + j0;
-          for (int64_t lane = 0; lane < nk; lane++) mask_tile[r * kBlock + lane] = mrow[lane];
+          for (int64_t lane = 0; lane < nk; lane++) mask_tile[r * kKeyLanes + lane] = mrow[lane];
         }
       }
 
       // S = Q K^T and dP = dO V^T for the tile.
-      Vec s[kBwdRows][kVecs], dp[kBwdRows][kVecs];
+      Vec s[kBwdRows][kBwdVecs], dp[kBwdRows][kBwdVecs];
       for (int r = 0; r < kBwdRows; r++)
-        for (int n = 0; n < kVecs; n++) s[r][n] = dp[r][n] = vzero();
+        for (int n = 0; n < kBwdVecs; n++) s[r][n] = dp[r][n] = vzero();
       for (int64_t d = 0; d < D; d++) {
-        Vec kv[kVecs], vv[kVecs];
-        for (int n = 0; n < kVecs; n++) {
-          kv[n] = vload(Kt + d * kBlock + n * kWidth);
-          vv[n] = vload(Vt + d * kBlock + n * kWidth);
+        Vec kv[kBwdVecs], vv[kBwdVecs];
+        for (int n = 0; n < kBwdVecs; n++) {
+          kv[n] = vload(Kt + d * kKeyLanes + n * kWidth);
+          vv[n] = vload(Vt + d * kKeyLanes + n * kWidth);
         }
         for (int r = 0; r < kBwdRows; r++) {
           const Vec qb = vbroadcast(qr[r][d]), ob = vbroadcast(dor[r][d]);
-          for (int n = 0; n < kVecs; n++) {
+          for (int n = 0; n < kBwdVecs; n++) {
             s[r][n] = vfma(qb, kv[n], s[r][n]);
             dp[r][n] = vfma(ob, vv[n], dp[r][n]);
           }
@@ -428,32 +429,32 @@ void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64
       }
       // P = exp(S * scale + mask - lse) on visible lanes, 0 elsewhere; dS = P (dP - delta) * scale.
       for (int r = 0; r < kBwdRows; r++) {
-        for (int n = 0; n < kVecs; n++) {
+        for (int n = 0; n < kBwdVecs; n++) {
           Vec x = vmul(s[r][n], scale);
-          if (mask) x = vadd(x, vload(mask_tile + r * kBlock + n * kWidth));
+          if (mask) x = vadd(x, vload(mask_tile + r * kKeyLanes + n * kWidth));
           const Vec e = vexp(vsub(x, lse_use[r]));
           s[r][n] = vselect_lt(limit[r], jpos[n], vzero(), e);  // s now holds P
           dp[r][n] = vmul(vmul(s[r][n], vsub(dp[r][n], delta[r])), scale);  // dp now holds dS
-          vstore(dS_tile + r * kBlock + n * kWidth, dp[r][n]);
+          vstore(dS_tile + r * kKeyLanes + n * kWidth, dp[r][n]);
         }
       }
       // dV^T += dO^T P and dK^T += Q^T dS (the scale is already in dS).
       for (int64_t d = 0; d < D; d++) {
-        Vec dv[kVecs], dk[kVecs];
-        for (int n = 0; n < kVecs; n++) {
-          dv[n] = vload(dVt + d * kBlock + n * kWidth);
-          dk[n] = vload(dKt + d * kBlock + n * kWidth);
+        Vec dv[kBwdVecs], dk[kBwdVecs];
+        for (int n = 0; n < kBwdVecs; n++) {
+          dv[n] = vload(dVt + d * kKeyLanes + n * kWidth);
+          dk[n] = vload(dKt + d * kKeyLanes + n * kWidth);
         }
         for (int r = 0; r < kBwdRows; r++) {
           const Vec ob = vbroadcast(dor[r][d]), qb = vbroadcast(qr[r][d]);
-          for (int n = 0; n < kVecs; n++) {
+          for (int n = 0; n < kBwdVecs; n++) {
             dv[n] = vfma(ob, s[r][n], dv[n]);
             dk[n] = vfma(qb, dp[r][n], dk[n]);
           }
         }
-        for (int n = 0; n < kVecs; n++) {
-          vstore(dVt + d * kBlock + n * kWidth, dv[n]);
-          vstore(dKt + d * kBlock + n * kWidth, dk[n]);
+        for (int n = 0; n < kBwdVecs; n++) {
+          vstore(dVt + d * kKeyLanes + n * kWidth, dv[n]);
+          vstore(dKt + d * kKeyLanes + n * kWidth, dk[n]);
         }
       }
       // dQ += dS K.
@@ -472,14 +473,14 @@ void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64
     float* dkr = t.dk + (kv_row0 + lane) * D;
     float* dvr = t.dv + (kv_row0 + lane) * D;
     for (int64_t d = 0; d < D; d++) {
-      dkr[d] = dKt[d * kBlock + lane];
-      dvr[d] = dVt[d * kBlock + lane];
+      dkr[d] = dKt[d * kKeyLanes + lane];
+      dvr[d] = dVt[d * kKeyLanes + lane];
     }
   }
 }
 
 const Kernels* make_kernels(const char* name) {
-  static const Kernels kernels{name,        kBlock,         forward_scratch, forward_block,    kDecodeRows,
+  static const Kernels kernels{name,        kRowLanes,      kKeyLanes,      forward_scratch, forward_block,    kDecodeRows,
                                decode_scratch, decode_block, backward_scratch, backward_block};
   return &kernels;
 }

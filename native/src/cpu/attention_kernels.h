@@ -35,10 +35,10 @@ struct BackwardTensors {
 
 struct Kernels {
   const char* name;
-  // Forward: rows per block (query rows of one kv head's group). Backward: keys per block.
-  int64_t block;
+  int64_t forward_rows;   // query rows per forward block
+  int64_t backward_keys;  // keys per backward block
   size_t (*forward_scratch)(const Problem& p);  // floats
-  // Rows [row0, row0 + block) of the group matrix of (b, kv head hk): the G * Tq query rows of
+  // Rows [row0, row0 + forward_rows) of the group matrix of (b, kv head hk): the G * Tq query rows of
   // heads hk*G .. hk*G+G-1, which are contiguous in q. Writes their out and lse rows.
   void (*forward_block)(const Problem& p, const float* q, const float* k, const float* v, float* out, float* lse, int64_t b,
                         int64_t hk, int64_t row0, float* scratch);
@@ -49,7 +49,7 @@ struct Kernels {
   void (*decode_block)(const Problem& p, const float* q, const float* k, const float* v, float* out, float* lse, int64_t b,
                        int64_t hk, int64_t row0, int64_t n, float* scratch);
   size_t (*backward_scratch)(const Problem& p);
-  // Keys [key_block * block, ...) of (b, hk): writes their dk/dv rows (summed over the group's
+  // Keys [key_block * backward_keys, ...) of (b, hk): writes their dk/dv rows (summed over the group's
   // query heads) and adds their part of dq into t.dq.
   void (*backward_block)(const Problem& p, const BackwardTensors& t, int64_t b, int64_t hk, int64_t key_block, float* scratch);
 };
