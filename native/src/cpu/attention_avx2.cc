@@ -37,6 +37,7 @@ inline void vstore_partial(float* p, int64_t n, Vec a) { _mm256_maskstore_ps(p, 
 inline Vec vadd(Vec a, Vec b) { return {_mm256_add_ps(a.v, b.v)}; }
 inline Vec vsub(Vec a, Vec b) { return {_mm256_sub_ps(a.v, b.v)}; }
 inline Vec vmul(Vec a, Vec b) { return {_mm256_mul_ps(a.v, b.v)}; }
+inline Vec vdiv(Vec a, Vec b) { return {_mm256_div_ps(a.v, b.v)}; }
 inline Vec vfma(Vec a, Vec b, Vec c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
 inline Vec vmax(Vec a, Vec b) { return {_mm256_max_ps(a.v, b.v)}; }
 inline Vec vmin(Vec a, Vec b) { return {_mm256_min_ps(a.v, b.v)}; }
@@ -49,6 +50,29 @@ inline float vhsum(Vec a) {
   const __m128 s = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
   const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
   return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+}
+
+// dst[c * ds + r] = src[r * ss + c] for an 8 x 8 tile.
+inline void vtranspose_tile(const float* src, int64_t ss, float* dst, int64_t ds) {
+  __m256 r[8], a[8];
+  for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * ss);
+  // In 128-bit lane L, r[4j + c] ends up holding column 4L + c of rows 4j .. 4j + 3.
+  for (int i = 0; i < 8; i += 2) {
+    a[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    a[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int j = 0; j < 8; j += 4) {
+    const __m256d a0 = _mm256_castps_pd(a[j]), a1 = _mm256_castps_pd(a[j + 1]);
+    const __m256d a2 = _mm256_castps_pd(a[j + 2]), a3 = _mm256_castps_pd(a[j + 3]);
+    r[j] = _mm256_castpd_ps(_mm256_unpacklo_pd(a0, a2));
+    r[j + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(a0, a2));
+    r[j + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(a1, a3));
+    r[j + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(a1, a3));
+  }
+  for (int c = 0; c < 4; c++) {
+    _mm256_storeu_ps(dst + c * ds, _mm256_permute2f128_ps(r[c], r[4 + c], 0x20));
+    _mm256_storeu_ps(dst + (4 + c) * ds, _mm256_permute2f128_ps(r[c], r[4 + c], 0x31));
+  }
 }
 
 #include "attention_impl.inl"

@@ -34,6 +34,7 @@ inline void vstore_partial(float* p, int64_t n, Vec a) {
 inline Vec vadd(Vec a, Vec b) { MM_LANES(a.x[i] + b.x[i]); }
 inline Vec vsub(Vec a, Vec b) { MM_LANES(a.x[i] - b.x[i]); }
 inline Vec vmul(Vec a, Vec b) { MM_LANES(a.x[i] * b.x[i]); }
+inline Vec vdiv(Vec a, Vec b) { MM_LANES(a.x[i] / b.x[i]); }
 inline Vec vfma(Vec a, Vec b, Vec c) { MM_LANES(a.x[i] * b.x[i] + c.x[i]); }
 // Same NaN rule as x86 max/min: the second operand when the compare fails.
 inline Vec vmax(Vec a, Vec b) { MM_LANES(a.x[i] > b.x[i] ? a.x[i] : b.x[i]); }
@@ -54,6 +55,10 @@ inline float vhsum(Vec a) {
   return s;
 }
 #undef MM_LANES
+inline void vtranspose_tile(const float* src, int64_t ss, float* dst, int64_t ds) {
+  for (int r = 0; r < kWidth; r++)
+    for (int c = 0; c < kWidth; c++) dst[c * ds + r] = src[r * ss + c];
+}
 
 #include "attention_impl.inl"
 

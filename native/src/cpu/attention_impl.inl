@@ -3,8 +3,9 @@
 //   struct Vec;                       kWidth floats
 //   kWidth, kFwdVecs                     lanes per vector; vectors per block (block = kWidth * kFwdVecs)
 //   kScoreRows, kPvRows, kBwdRows     register-tile heights (see below)
-//   vzero vbroadcast vload vstore vload_partial vstore_partial (first n lanes) vadd vsub vmul vfma vmax vmin vround vpow2i
+//   vzero vbroadcast vload vstore vload_partial vstore_partial (first n lanes) vadd vsub vmul vdiv vfma vmax vmin vround vpow2i
 //   vselect_lt(a, b, x, y) = a < b ? x : y per lane;  vhsum (sum of the lanes)
+//   vtranspose_tile(src, ss, dst, ds): dst[c * ds + r] = src[r * ss + c] for a kWidth^2 tile
 // and then includes this file. Nothing here has external linkage except through the Kernels
 // table, so the same code compiled for different ISAs cannot be mixed up by the linker; no
 // standard-library templates are used for the same reason.
@@ -29,6 +30,19 @@ constexpr float kNegInf = -__builtin_inff();
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 inline int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+// dst[c * ds + r] = src[r * ss + c] for r < rows, c < cols (whole tiles in registers).
+inline void transpose(const float* src, int64_t ss, int64_t rows, int64_t cols, float* dst, int64_t ds) {
+  int64_t r0 = 0;
+  for (; r0 + kWidth <= rows; r0 += kWidth) {
+    int64_t c0 = 0;
+    for (; c0 + kWidth <= cols; c0 += kWidth) vtranspose_tile(src + r0 * ss + c0, ss, dst + c0 * ds + r0, ds);
+    for (int64_t c = c0; c < cols; c++)
+      for (int64_t r = r0; r < r0 + kWidth; r++) dst[c * ds + r] = src[r * ss + c];
+  }
+  for (int64_t r = r0; r < rows; r++)
+    for (int64_t c = 0; c < cols; c++) dst[c * ds + r] = src[r * ss + c];
+}
 
 // exp(x) for x <= 88: |relative error| < 3e-7; exactly 0 below -87 (so -inf, masked, gives 0).
 inline Vec vexp(Vec x) {
@@ -121,19 +135,18 @@ void forward_block(const Problem& p, const float* q, const float* k, const float
   float* qpos = St + kKeyBlock * kRowLanes;  // query position of each lane (as float, for compares)
 
   // Pack Q^T (scaled); padding lanes get zeros and repeat the last row's position.
+  transpose(q + (group_row0 + row0) * D, D, n_rows, D, Qt, kRowLanes);
+  for (int64_t d = 0; d < D; d++) {
+    float* qt = Qt + d * kRowLanes;
+    for (int64_t lane = n_rows; lane < kRowLanes; lane++) qt[lane] = 0.0f;
+    for (int n = 0; n < kFwdVecs; n++) vstore(qt + n * kWidth, vmul(vload(qt + n * kWidth), vbroadcast(p.scale)));
+  }
   int64_t min_pos = p.Tq, max_pos = 0;
   for (int64_t lane = 0; lane < kRowLanes; lane++) {
-    if (lane < n_rows) {
-      const float* src = q + (group_row0 + row0 + lane) * D;
-      for (int64_t d = 0; d < D; d++) Qt[d * kRowLanes + lane] = src[d] * p.scale;
-      const int64_t pos = (row0 + lane) % p.Tq;
-      qpos[lane] = static_cast<float>(pos);
-      min_pos = min64(min_pos, pos);
-      max_pos = max64(max_pos, pos);
-    } else {
-      for (int64_t d = 0; d < D; d++) Qt[d * kRowLanes + lane] = 0.0f;
-      qpos[lane] = qpos[n_rows - 1];
-    }
+    const int64_t pos = (row0 + (lane < n_rows ? lane : n_rows - 1)) % p.Tq;
+    qpos[lane] = static_cast<float>(pos);
+    min_pos = min64(min_pos, pos);
+    max_pos = max64(max_pos, pos);
   }
   for (int64_t i = 0; i < D * kRowLanes; i++) Ot[i] = 0.0f;
 
@@ -189,17 +202,17 @@ void forward_block(const Problem& p, const float* q, const float* k, const float
   }
 
   // out = O / l; lse = m + log(l). Rows that saw no key (l = 0) get zeros and lse = -inf.
+  Vec inv[kFwdVecs];
+  for (int n = 0; n < kFwdVecs; n++) inv[n] = vselect_lt(vzero(), l[n], vdiv(vbroadcast(1.0f), l[n]), vzero());
+  for (int64_t d = 0; d < D; d++)
+    for (int n = 0; n < kFwdVecs; n++) vstore(Ot + d * kRowLanes + n * kWidth, vmul(vload(Ot + d * kRowLanes + n * kWidth), inv[n]));
+  transpose(Ot, kRowLanes, D, n_rows, out + (group_row0 + row0) * D, D);
   float ls[kRowLanes], ms[kRowLanes];
   for (int n = 0; n < kFwdVecs; n++) {
     vstore(ls + n * kWidth, l[n]);
     vstore(ms + n * kWidth, m[n]);
   }
-  for (int64_t lane = 0; lane < n_rows; lane++) {
-    const float inv = ls[lane] > 0.0f ? 1.0f / ls[lane] : 0.0f;
-    float* dst = out + (group_row0 + row0 + lane) * D;
-    for (int64_t d = 0; d < D; d++) dst[d] = Ot[d * kRowLanes + lane] * inv;
-    lse[group_row0 + row0 + lane] = ls[lane] > 0.0f ? ms[lane] + __builtin_logf(ls[lane]) : kNegInf;
-  }
+  for (int64_t lane = 0; lane < n_rows; lane++) lse[group_row0 + row0 + lane] = ls[lane] > 0.0f ? ms[lane] + __builtin_logf(ls[lane]) : kNegInf;
 }
 
 // ---- decode: few query rows, vectorised over D ---------------------------------------------
@@ -357,15 +370,15 @@ void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64
   float* dS_tile = Kp + kKeyLanes * Dp;
   float* mask_tile = dS_tile + kBwdRows * kKeyLanes;
 
-  // Pack K^T, V^T and the Dp-padded K rows; lanes past the last key are zeros.
+  // Pack K^T and V^T (lanes past the last key are zeros) and the K rows padded to Dp.
+  transpose(t.k + kv_row0 * D, D, nk, D, Kt, kKeyLanes);
+  transpose(t.v + kv_row0 * D, D, nk, D, Vt, kKeyLanes);
+  for (int64_t d = 0; d < D; d++) {
+    for (int64_t lane = nk; lane < kKeyLanes; lane++) Kt[d * kKeyLanes + lane] = Vt[d * kKeyLanes + lane] = 0.0f;
+  }
   for (int64_t lane = 0; lane < kKeyLanes; lane++) {
-    const float* kr = lane < nk ? t.k + (kv_row0 + lane) * D : nullptr;
-    const float* vr = lane < nk ? t.v + (kv_row0 + lane) * D : nullptr;
-    for (int64_t d = 0; d < D; d++) {
-      Kt[d * kKeyLanes + lane] = kr ? kr[d] : 0.0f;
-      Vt[d * kKeyLanes + lane] = vr ? vr[d] : 0.0f;
-    }
-    for (int64_t d = 0; d < Dp; d++) Kp[lane * Dp + d] = kr && d < D ? kr[d] : 0.0f;
+    float* dst = Kp + lane * Dp;
+    for (int64_t d = 0; d < Dp; d++) dst[d] = lane < nk && d < D ? t.k[(kv_row0 + lane) * D + d] : 0.0f;
   }
   for (int64_t i = 0; i < D * kKeyLanes; i++) dKt[i] = dVt[i] = 0.0f;
   for (int64_t i = 0; i < kBwdRows * kKeyLanes; i++) mask_tile[i] = 0.0f;
@@ -469,14 +482,8 @@ void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64
       }
     }
   }
-  for (int64_t lane = 0; lane < nk; lane++) {
-    float* dkr = t.dk + (kv_row0 + lane) * D;
-    float* dvr = t.dv + (kv_row0 + lane) * D;
-    for (int64_t d = 0; d < D; d++) {
-      dkr[d] = dKt[d * kKeyLanes + lane];
-      dvr[d] = dVt[d * kKeyLanes + lane];
-    }
-  }
+  transpose(dKt, kKeyLanes, D, nk, t.dk + kv_row0 * D, D);
+  transpose(dVt, kKeyLanes, D, nk, t.dv + kv_row0 * D, D);
 }
 
 const Kernels* make_kernels(const char* name) {
