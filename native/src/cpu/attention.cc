@@ -122,13 +122,7 @@ bool attention_backward(const AttentionProblem& p, const float* dout, const floa
       const int64_t head = task / chunks, chunk = task % chunks, b = head / p.Hkv, hk = head % p.Hkv;
       const int64_t group_row0 = (b * p.H + hk * G) * p.Tq;  // the group's query rows are contiguous
       // delta = rowsum(dout * out): the softmax backward's correction term, per query row.
-      for (int64_t r = 0; r < group_rows; r++) {
-        const float* a = dout + (group_row0 + r) * D;
-        const float* o = out + (group_row0 + r) * D;
-        float s = 0.0f;
-        for (int64_t d = 0; d < D; d++) s += a[d] * o[d];
-        delta[r] = s;
-      }
+      ker.row_dots(dout + group_row0 * D, out + group_row0 * D, group_rows, D, delta);
       float* dq_target = chunk == 0 ? dq : extra_dq.data() + (chunk - 1) * query_rows * D;
       std::memset(dq_target + group_row0 * D, 0, static_cast<size_t>(group_rows * D) * sizeof(float));
       const BackwardTensors t{dout, q, k, v, lse, delta, dk, dv, dq_target};

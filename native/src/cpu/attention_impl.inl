@@ -486,8 +486,21 @@ void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64
   transpose(dVt, kKeyLanes, D, nk, t.dv + kv_row0 * D, D);
 }
 
+// out[r] = sum_d a[r][d] * b[r][d] (the backward's delta = rowsum(dout * out)).
+void row_dots(const float* a, const float* b, int64_t rows, int64_t D, float* out) {
+  const int64_t full = D / kWidth * kWidth;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* ar = a + r * D;
+    const float* br = b + r * D;
+    Vec acc = vzero();
+    for (int64_t d = 0; d < full; d += kWidth) acc = vfma(vload(ar + d), vload(br + d), acc);
+    if (full < D) acc = vfma(vload_partial(ar + full, D - full), vload_partial(br + full, D - full), acc);
+    out[r] = vhsum(acc);
+  }
+}
+
 const Kernels* make_kernels(const char* name) {
   static const Kernels kernels{name,        kRowLanes,      kKeyLanes,      forward_scratch, forward_block,    kDecodeRows,
-                               decode_scratch, decode_block, backward_scratch, backward_block};
+                               decode_scratch, decode_block, backward_scratch, backward_block, row_dots};
   return &kernels;
 }

@@ -52,6 +52,8 @@ struct Kernels {
   // Keys [key_block * backward_keys, ...) of (b, hk): writes their dk/dv rows (summed over the group's
   // query heads) and adds their part of dq into t.dq.
   void (*backward_block)(const Problem& p, const BackwardTensors& t, int64_t b, int64_t hk, int64_t key_block, float* scratch);
+  // out[r] = sum_d a[r][d] * b[r][d] for rows of length D.
+  void (*row_dots)(const float* a, const float* b, int64_t rows, int64_t D, float* out);
 };
 
 // Null when this build or CPU has no such ISA path.
