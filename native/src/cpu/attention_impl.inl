@@ -358,7 +358,113 @@ inline void dq_tile(const float* dS, int rows, int64_t nk, const float* Kp, int6
 
 constexpr int kDqVecs = 4;  // vectors of D per dq tile
 
+// One block of keys in the backward: its packed K^T, V^T, padded K rows, dK^T/dV^T accumulators.
+struct KeyBlock {
+  const float* Kt;   // [D][kKeyLanes]
+  const float* Vt;   // [D][kKeyLanes]
+  float* dKt;        // [D][kKeyLanes]
+  float* dVt;        // [D][kKeyLanes]
+  const float* Kp;   // [kKeyLanes][Dp]
+  float* dS_tile;    // [kBwdRows][kKeyLanes]
+  float* mask_tile;  // [kBwdRows][kKeyLanes]
+  const float* mask;  // this batch's mask, or null
+  Vec jpos[kBwdVecs];  // key position of each lane
+  int64_t j0, nk, Dp;
+};
+
+// Rows [i, i + rows) of one query head against the key block, for its first NV vectors of keys
+// (the rest are hidden from every row of the tile by the causal mask, so they are skipped).
+template <int NV>
+void backward_rows(const Problem& p, const BackwardTensors& t, const KeyBlock& kb, int64_t head_row0, int64_t group_row0, int64_t i,
+                   int rows, int64_t active_keys) {
+  const int64_t D = p.D, offset = p.Tk - p.Tq;
+  // Rows past the end read the last real row and are masked out entirely.
+  const float* qr[kBwdRows];
+  const float* dor[kBwdRows];
+  Vec lse_use[kBwdRows], delta[kBwdRows], limit[kBwdRows];
+  for (int r = 0; r < kBwdRows; r++) {
+    const int64_t row = head_row0 + i + (r < rows ? r : rows - 1);
+    qr[r] = t.q + row * D;
+    dor[r] = t.dout + row * D;
+    const float l = t.lse[row];
+    lse_use[r] = vbroadcast(l == kNegInf ? __builtin_inff() : l);  // fully masked row: P = 0
+    delta[r] = vbroadcast(t.delta[row - group_row0]);
+    // Lanes with key position <= limit take part: inside the block and (causal) visible.
+    int64_t last = kb.j0 + kb.nk - 1;
+    if (p.causal) last = min64(last, i + r + offset);
+    limit[r] = vbroadcast(r < rows ? static_cast<float>(last) : -1.0f);
+  }
+  if (kb.mask) {
+    for (int r = 0; r < rows; r++) {
+      const float* mrow = kb.mask + (i + r) * p.Tk + kb.j0;
+      for (int64_t lane = 0; lane < kb.nk; lane++) kb.mask_tile[r * kKeyLanes + lane] = mrow[lane];
+    }
+  }
+
+  // S = Q K^T and dP = dO V^T for the tile.
+  Vec s[kBwdRows][NV], dp[kBwdRows][NV];
+  for (int r = 0; r < kBwdRows; r++)
+    for (int n = 0; n < NV; n++) s[r][n] = dp[r][n] = vzero();
+  for (int64_t d = 0; d < D; d++) {
+    Vec kv[NV], vv[NV];
+    for (int n = 0; n < NV; n++) {
+      kv[n] = vload(kb.Kt + d * kKeyLanes + n * kWidth);
+      vv[n] = vload(kb.Vt + d * kKeyLanes + n * kWidth);
+    }
+    for (int r = 0; r < kBwdRows; r++) {
+      const Vec qb = vbroadcast(qr[r][d]), ob = vbroadcast(dor[r][d]);
+      for (int n = 0; n < NV; n++) {
+        s[r][n] = vfma(qb, kv[n], s[r][n]);
+        dp[r][n] = vfma(ob, vv[n], dp[r][n]);
+      }
+    }
+  }
+  // P = exp(S * scale + mask - lse) on visible lanes, 0 elsewhere; dS = P (dP - delta) * scale.
+  const Vec scale = vbroadcast(p.scale);
+  for (int r = 0; r < kBwdRows; r++) {
+    for (int n = 0; n < NV; n++) {
+      Vec x = vmul(s[r][n], scale);
+      if (kb.mask) x = vadd(x, vload(kb.mask_tile + r * kKeyLanes + n * kWidth));
+      const Vec e = vexp(vsub(x, lse_use[r]));
+      s[r][n] = vselect_lt(limit[r], kb.jpos[n], vzero(), e);           // s now holds P
+      dp[r][n] = vmul(vmul(s[r][n], vsub(dp[r][n], delta[r])), scale);  // dp now holds dS
+      vstore(kb.dS_tile + r * kKeyLanes + n * kWidth, dp[r][n]);
+    }
+  }
+  // dV^T += dO^T P and dK^T += Q^T dS (the scale is already in dS).
+  for (int64_t d = 0; d < D; d++) {
+    Vec dv[NV], dk[NV];
+    for (int n = 0; n < NV; n++) {
+      dv[n] = vload(kb.dVt + d * kKeyLanes + n * kWidth);
+      dk[n] = vload(kb.dKt + d * kKeyLanes + n * kWidth);
+    }
+    for (int r = 0; r < kBwdRows; r++) {
+      const Vec ob = vbroadcast(dor[r][d]), qb = vbroadcast(qr[r][d]);
+      for (int n = 0; n < NV; n++) {
+        dv[n] = vfma(ob, s[r][n], dv[n]);
+        dk[n] = vfma(qb, dp[r][n], dk[n]);
+      }
+    }
+    for (int n = 0; n < NV; n++) {
+      vstore(kb.dVt + d * kKeyLanes + n * kWidth, dv[n]);
+      vstore(kb.dKt + d * kKeyLanes + n * kWidth, dk[n]);
+    }
+  }
+  // dQ += dS K over the keys some row of the tile sees.
+  float* dq = t.dq + (head_row0 + i) * D;
+  const int64_t Dp = kb.Dp;
+  int64_t c0 = 0;
+  for (; c0 + kDqVecs * kWidth <= Dp; c0 += kDqVecs * kWidth) dq_tile<kDqVecs>(kb.dS_tile, rows, active_keys, kb.Kp, Dp, D, c0, dq);
+  switch ((Dp - c0) / kWidth) {
+    case 1: dq_tile<1>(kb.dS_tile, rows, active_keys, kb.Kp, Dp, D, c0, dq); break;
+    case 2: dq_tile<2>(kb.dS_tile, rows, active_keys, kb.Kp, Dp, D, c0, dq); break;
+    case 3: dq_tile<3>(kb.dS_tile, rows, active_keys, kb.Kp, Dp, D, c0, dq); break;
+    default: break;
+  }
+}
+
 void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64_t hk, int64_t key_block, float* scratch) {
+  static_assert(kBwdVecs >= 1 && kBwdVecs <= 4, "backward_rows is dispatched for 1 to 4 vectors");
   const int64_t D = p.D, Dp = round_up(D, kWidth), G = p.group(), offset = p.Tk - p.Tq;
   const int64_t j0 = key_block * kKeyLanes, nk = min64(kKeyLanes, p.Tk - j0);
   const int64_t kv_row0 = (b * p.Hkv + hk) * p.kv_rows + j0;
@@ -383,102 +489,25 @@ void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64
   for (int64_t i = 0; i < D * kKeyLanes; i++) dKt[i] = dVt[i] = 0.0f;
   for (int64_t i = 0; i < kBwdRows * kKeyLanes; i++) mask_tile[i] = 0.0f;
 
-  // Key position of each lane, for the causal and padding compare.
-  Vec jpos[kBwdVecs];
+  KeyBlock kb{Kt, Vt, dKt, dVt, Kp, dS_tile, mask_tile, p.mask ? p.mask + b * p.mask_batch_stride : nullptr, {}, j0, nk, Dp};
   {
     float pos[kKeyLanes];
     for (int64_t lane = 0; lane < kKeyLanes; lane++) pos[lane] = static_cast<float>(j0 + lane);
-    for (int n = 0; n < kBwdVecs; n++) jpos[n] = vload(pos + n * kWidth);
+    for (int n = 0; n < kBwdVecs; n++) kb.jpos[n] = vload(pos + n * kWidth);
   }
-  const float* mask = p.mask ? p.mask + b * p.mask_batch_stride : nullptr;
-  const Vec scale = vbroadcast(p.scale);
   const int64_t first_row = p.causal ? max64(0, j0 - offset) : 0;  // earlier queries see none of these keys
-
   const int64_t group_row0 = (b * p.H + hk * G) * p.Tq;
   for (int64_t g = 0; g < G; g++) {
     const int64_t head_row0 = group_row0 + g * p.Tq;
     for (int64_t i = first_row; i < p.Tq; i += kBwdRows) {
       const int rows = static_cast<int>(min64(kBwdRows, p.Tq - i));
-      // Rows past the end read the last real row and are masked out entirely.
-      const float* qr[kBwdRows];
-      const float* dor[kBwdRows];
-      Vec lse_use[kBwdRows], delta[kBwdRows], limit[kBwdRows];
-      for (int r = 0; r < kBwdRows; r++) {
-        const int64_t row = head_row0 + i + (r < rows ? r : rows - 1);
-        qr[r] = t.q + row * D;
-        dor[r] = t.dout + row * D;
-        const float l = t.lse[row];
-        lse_use[r] = vbroadcast(l == kNegInf ? __builtin_inff() : l);  // fully masked row: P = 0
-        delta[r] = vbroadcast(t.delta[row - group_row0]);
-        // Lanes with key position <= limit take part: inside the block and (causal) visible.
-        int64_t last = j0 + nk - 1;
-        if (p.causal) last = min64(last, i + r + offset);
-        limit[r] = vbroadcast(r < rows ? static_cast<float>(last) : -1.0f);
-      }
-      if (mask) {
-        for (int r = 0; r < rows; r++) {
-          const float* mrow = mask + (i + r) * p.Tk + j0;
-          for (int64_t lane = 0; lane < nk; lane++) mask_tile[r * kKeyLanes + lane] = mrow[lane];
-        }
-      }
-
-      // S = Q K^T and dP = dO V^T for the tile.
-      Vec s[kBwdRows][kBwdVecs], dp[kBwdRows][kBwdVecs];
-      for (int r = 0; r < kBwdRows; r++)
-        for (int n = 0; n < kBwdVecs; n++) s[r][n] = dp[r][n] = vzero();
-      for (int64_t d = 0; d < D; d++) {
-        Vec kv[kBwdVecs], vv[kBwdVecs];
-        for (int n = 0; n < kBwdVecs; n++) {
-          kv[n] = vload(Kt + d * kKeyLanes + n * kWidth);
-          vv[n] = vload(Vt + d * kKeyLanes + n * kWidth);
-        }
-        for (int r = 0; r < kBwdRows; r++) {
-          const Vec qb = vbroadcast(qr[r][d]), ob = vbroadcast(dor[r][d]);
-          for (int n = 0; n < kBwdVecs; n++) {
-            s[r][n] = vfma(qb, kv[n], s[r][n]);
-            dp[r][n] = vfma(ob, vv[n], dp[r][n]);
-          }
-        }
-      }
-      // P = exp(S * scale + mask - lse) on visible lanes, 0 elsewhere; dS = P (dP - delta) * scale.
-      for (int r = 0; r < kBwdRows; r++) {
-        for (int n = 0; n < kBwdVecs; n++) {
-          Vec x = vmul(s[r][n], scale);
-          if (mask) x = vadd(x, vload(mask_tile + r * kKeyLanes + n * kWidth));
-          const Vec e = vexp(vsub(x, lse_use[r]));
-          s[r][n] = vselect_lt(limit[r], jpos[n], vzero(), e);  // s now holds P
-          dp[r][n] = vmul(vmul(s[r][n], vsub(dp[r][n], delta[r])), scale);  // dp now holds dS
-          vstore(dS_tile + r * kKeyLanes + n * kWidth, dp[r][n]);
-        }
-      }
-      // dV^T += dO^T P and dK^T += Q^T dS (the scale is already in dS).
-      for (int64_t d = 0; d < D; d++) {
-        Vec dv[kBwdVecs], dk[kBwdVecs];
-        for (int n = 0; n < kBwdVecs; n++) {
-          dv[n] = vload(dVt + d * kKeyLanes + n * kWidth);
-          dk[n] = vload(dKt + d * kKeyLanes + n * kWidth);
-        }
-        for (int r = 0; r < kBwdRows; r++) {
-          const Vec ob = vbroadcast(dor[r][d]), qb = vbroadcast(qr[r][d]);
-          for (int n = 0; n < kBwdVecs; n++) {
-            dv[n] = vfma(ob, s[r][n], dv[n]);
-            dk[n] = vfma(qb, dp[r][n], dk[n]);
-          }
-        }
-        for (int n = 0; n < kBwdVecs; n++) {
-          vstore(dVt + d * kKeyLanes + n * kWidth, dv[n]);
-          vstore(dKt + d * kKeyLanes + n * kWidth, dk[n]);
-        }
-      }
-      // dQ += dS K.
-      float* dq = t.dq + (head_row0 + i) * D;
-      int64_t c0 = 0;
-      for (; c0 + kDqVecs * kWidth <= Dp; c0 += kDqVecs * kWidth) dq_tile<kDqVecs>(dS_tile, rows, nk, Kp, Dp, D, c0, dq);
-      switch ((Dp - c0) / kWidth) {
-        case 1: dq_tile<1>(dS_tile, rows, nk, Kp, Dp, D, c0, dq); break;
-        case 2: dq_tile<2>(dS_tile, rows, nk, Kp, Dp, D, c0, dq); break;
-        case 3: dq_tile<3>(dS_tile, rows, nk, Kp, Dp, D, c0, dq); break;
-        default: break;
+      // Keys some row of the tile sees (causal: up to the last row's diagonal).
+      const int64_t active = p.causal ? min64(nk, i + rows - 1 + offset - j0 + 1) : nk;
+      switch ((active + kWidth - 1) / kWidth) {
+        case 1: backward_rows<1>(p, t, kb, head_row0, group_row0, i, rows, active); break;
+        case 2: if constexpr (kBwdVecs >= 2) backward_rows<2>(p, t, kb, head_row0, group_row0, i, rows, active); break;
+        case 3: if constexpr (kBwdVecs >= 3) backward_rows<3>(p, t, kb, head_row0, group_row0, i, rows, active); break;
+        default: if constexpr (kBwdVecs >= 4) backward_rows<4>(p, t, kb, head_row0, group_row0, i, rows, active); break;
       }
     }
   }
