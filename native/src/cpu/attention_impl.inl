@@ -22,6 +22,7 @@
 //  - Decode (few query rows): vectorised over D with one horizontal sum per score.
 // Nothing of size Tq x Tk is ever stored: scores live in one block of keys at a time.
 
+static_assert(kFwdVecs == 1 || kFwdVecs == 2, "the forward's causal skip handles one or two vectors of rows");
 constexpr int64_t kRowLanes = int64_t{kWidth} * kFwdVecs;  // forward: query rows per block
 constexpr int64_t kKeyLanes = int64_t{kWidth} * kBwdVecs;  // backward: keys per block
 constexpr int64_t kKeyBlock = 64;  // keys per online-softmax step (forward and decode)
@@ -69,37 +70,46 @@ inline Vec finite_or_zero(Vec m) { return vselect_lt(m, vbroadcast(-3.0e38f), vz
 
 // ---- forward: queries in lanes -------------------------------------------------------------
 
-// St[r][lanes] = sum_d K[r][d] * Qt[d][lanes] for R key rows.
-template <int R>
+// St[r][lanes] = sum_d K[r][d] * Qt[d][lanes] for R key rows, vectors FIRST.. of the lanes (the
+// lanes before are hidden from these keys by the causal mask and left unset).
+template <int R, int FIRST>
 inline void score_tile(const float* krows, int64_t D, const float* Qt, float* St) {
   Vec acc[R][kFwdVecs];
   for (int r = 0; r < R; r++)
-    for (int n = 0; n < kFwdVecs; n++) acc[r][n] = vzero();
+    for (int n = FIRST; n < kFwdVecs; n++) acc[r][n] = vzero();
   for (int64_t d = 0; d < D; d++) {
     Vec qv[kFwdVecs];
-    for (int n = 0; n < kFwdVecs; n++) qv[n] = vload(Qt + d * kRowLanes + n * kWidth);
+    for (int n = FIRST; n < kFwdVecs; n++) qv[n] = vload(Qt + d * kRowLanes + n * kWidth);
     for (int r = 0; r < R; r++) {
       const Vec kv = vbroadcast(krows[r * D + d]);
-      for (int n = 0; n < kFwdVecs; n++) acc[r][n] = vfma(kv, qv[n], acc[r][n]);
+      for (int n = FIRST; n < kFwdVecs; n++) acc[r][n] = vfma(kv, qv[n], acc[r][n]);
     }
   }
   for (int r = 0; r < R; r++)
-    for (int n = 0; n < kFwdVecs; n++) vstore(St + r * kRowLanes + n * kWidth, acc[r][n]);
+    for (int n = FIRST; n < kFwdVecs; n++) vstore(St + r * kRowLanes + n * kWidth, acc[r][n]);
 }
 
-inline void scores_transposed(const float* krows, int64_t nk, int64_t D, const float* Qt, float* St) {
-  int64_t j = 0;
-  for (; j + kScoreRows <= nk; j += kScoreRows) score_tile<kScoreRows>(krows + j * D, D, Qt, St + j * kRowLanes);
-  for (; j < nk; j++) score_tile<1>(krows + j * D, D, Qt, St + j * kRowLanes);
+template <int FIRST>
+inline void score_rows(const float* krows, int64_t begin, int64_t end, int64_t D, const float* Qt, float* St) {
+  int64_t j = begin;
+  for (; j + kScoreRows <= end; j += kScoreRows) score_tile<kScoreRows, FIRST>(krows + j * D, D, Qt, St + j * kRowLanes);
+  for (; j < end; j++) score_tile<1, FIRST>(krows + j * D, D, Qt, St + j * kRowLanes);
 }
 
-// Ot[d0 + r][lanes] = Ot[d0 + r] * alpha + sum_j V[j][d0 + r] * Pt[j][lanes] for R rows of O^T.
+// S^T for key rows [0, nk); rows from `split` on only need the second vector of lanes.
+inline void scores_transposed(const float* krows, int64_t nk, int64_t split, int64_t D, const float* Qt, float* St) {
+  score_rows<0>(krows, 0, split, D, Qt, St);
+  if constexpr (kFwdVecs == 2) score_rows<1>(krows, split, nk, D, Qt, St);
+}
+
+// Ot[d0 + r][lanes] = Ot[d0 + r] * alpha + sum_j V[j][d0 + r] * Pt[j][lanes] for R rows of O^T;
+// keys from `split` on have P = 0 in the first vector of lanes and skip it.
 template <int R>
-inline void pv_tile(const float* vrows, int64_t nk, int64_t D, int64_t d0, const float* Pt, float* Ot, const Vec* alpha) {
+inline void pv_tile(const float* vrows, int64_t nk, int64_t split, int64_t D, int64_t d0, const float* Pt, float* Ot, const Vec* alpha) {
   Vec acc[R][kFwdVecs];
   for (int r = 0; r < R; r++)
     for (int n = 0; n < kFwdVecs; n++) acc[r][n] = vmul(vload(Ot + (d0 + r) * kRowLanes + n * kWidth), alpha[n]);
-  for (int64_t j = 0; j < nk; j++) {
+  for (int64_t j = 0; j < split; j++) {
     Vec pv[kFwdVecs];
     for (int n = 0; n < kFwdVecs; n++) pv[n] = vload(Pt + j * kRowLanes + n * kWidth);
     const float* vj = vrows + j * D + d0;
@@ -108,14 +118,21 @@ inline void pv_tile(const float* vrows, int64_t nk, int64_t D, int64_t d0, const
       for (int n = 0; n < kFwdVecs; n++) acc[r][n] = vfma(vb, pv[n], acc[r][n]);
     }
   }
+  if constexpr (kFwdVecs == 2) {
+    for (int64_t j = split; j < nk; j++) {
+      const Vec pv = vload(Pt + j * kRowLanes + kWidth);
+      const float* vj = vrows + j * D + d0;
+      for (int r = 0; r < R; r++) acc[r][1] = vfma(vbroadcast(vj[r]), pv, acc[r][1]);
+    }
+  }
   for (int r = 0; r < R; r++)
     for (int n = 0; n < kFwdVecs; n++) vstore(Ot + (d0 + r) * kRowLanes + n * kWidth, acc[r][n]);
 }
 
-inline void pv_transposed(const float* vrows, int64_t nk, int64_t D, const float* Pt, float* Ot, const Vec* alpha) {
+inline void pv_transposed(const float* vrows, int64_t nk, int64_t split, int64_t D, const float* Pt, float* Ot, const Vec* alpha) {
   int64_t d = 0;
-  for (; d + kPvRows <= D; d += kPvRows) pv_tile<kPvRows>(vrows, nk, D, d, Pt, Ot, alpha);
-  for (; d < D; d++) pv_tile<1>(vrows, nk, D, d, Pt, Ot, alpha);
+  for (; d + kPvRows <= D; d += kPvRows) pv_tile<kPvRows>(vrows, nk, split, D, d, Pt, Ot, alpha);
+  for (; d < D; d++) pv_tile<1>(vrows, nk, split, D, d, Pt, Ot, alpha);
 }
 
 size_t forward_scratch(const Problem& p) {
@@ -141,13 +158,18 @@ void forward_block(const Problem& p, const float* q, const float* k, const float
     for (int64_t lane = n_rows; lane < kRowLanes; lane++) qt[lane] = 0.0f;
     for (int n = 0; n < kFwdVecs; n++) vstore(qt + n * kWidth, vmul(vload(qt + n * kWidth), vbroadcast(p.scale)));
   }
-  int64_t min_pos = p.Tq, max_pos = 0;
+  int64_t min_pos = p.Tq, max_pos = 0, first_vec_max = 0, later_min = p.Tq;
   for (int64_t lane = 0; lane < kRowLanes; lane++) {
     const int64_t pos = (row0 + (lane < n_rows ? lane : n_rows - 1)) % p.Tq;
     qpos[lane] = static_cast<float>(pos);
     min_pos = min64(min_pos, pos);
     max_pos = max64(max_pos, pos);
+    if (lane < kWidth) first_vec_max = max64(first_vec_max, pos);
+    else later_min = min64(later_min, pos);
   }
+  // Causal: keys past first_vec_max + offset are hidden from every lane of the first vector;
+  // when the later lanes sit at later positions (rows of one head), those keys skip it.
+  const bool skip_first = kFwdVecs == 2 && p.causal && first_vec_max <= later_min;
   for (int64_t i = 0; i < D * kRowLanes; i++) Ot[i] = 0.0f;
 
   const int64_t key_end = p.causal ? min64(p.Tk, max_pos + offset + 1) : p.Tk;
@@ -159,7 +181,8 @@ void forward_block(const Problem& p, const float* q, const float* k, const float
   }
   for (int64_t kb = 0; kb < key_end; kb += kKeyBlock) {
     const int64_t nk = min64(kKeyBlock, key_end - kb);
-    scores_transposed(kh + kb * D, nk, D, Qt, St);
+    const int64_t split = skip_first ? max64(0, min64(nk, first_vec_max + offset + 1 - kb)) : nk;
+    scores_transposed(kh + kb * D, nk, split, D, Qt, St);
     // Causal: key j is hidden from the lanes whose position < j - offset; only the keys past
     // the smallest position's limit need the compare.
     if (p.causal) {
@@ -198,7 +221,7 @@ void forward_block(const Problem& p, const float* q, const float* k, const float
       }
     }
     for (int n = 0; n < kFwdVecs; n++) l[n] = vfma(l[n], alpha[n], block_sum[n]);
-    pv_transposed(vh + kb * D, nk, D, St, Ot, alpha);
+    pv_transposed(vh + kb * D, nk, split, D, St, Ot, alpha);
   }
 
   // out = O / l; lse = m + log(l). Rows that saw no key (l = 0) get zeros and lse = -inf.
