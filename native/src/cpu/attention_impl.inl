@@ -350,11 +350,11 @@ void decode_block(const Problem& p, const float* q, const float* k, const float*
 
 size_t backward_scratch(const Problem& p) {
   const int64_t Dp = round_up(p.D, kWidth);
-  // Kt, Vt, dKt, dVt [D][block]; Kp [block][Dp]; dS tile and mask tile [kBwdRows][block]
+  // Kt, Vt, dKt, dVt [D][block]; padded key rows Kp [block][Dp]; dS and mask tiles [kBwdRows][block]
   return static_cast<size_t>(4 * p.D * kKeyLanes + kKeyLanes * Dp + 2 * kBwdRows * kKeyLanes);
 }
 
-// dq rows += dS (the tile's rows, keys in lanes) times Kp [nk][Dp], for NC vectors of D from
+// dq rows += dS (the tile's rows, keys in lanes) times key rows Kp [nk][Dp], for NC vectors of D from
 // column c0; the last vector of a row may be partial (dq rows are D long, not padded).
 template <int NC>
 inline void dq_tile(const float* dS, int rows, int64_t nk, const float* Kp, int64_t Dp, int64_t D, int64_t c0, float* dq) {
@@ -387,7 +387,7 @@ struct KeyBlock {
   const float* Vt;   // [D][kKeyLanes]
   float* dKt;        // [D][kKeyLanes]
   float* dVt;        // [D][kKeyLanes]
-  const float* Kp;   // [kKeyLanes][Dp]
+  const float* Kp;   // key rows, [nk][Dp]
   float* dS_tile;    // [kBwdRows][kKeyLanes]
   float* mask_tile;  // [kBwdRows][kKeyLanes]
   const float* mask;  // this batch's mask, or null
@@ -505,14 +505,21 @@ void backward_block(const Problem& p, const BackwardTensors& t, int64_t b, int64
   for (int64_t d = 0; d < D; d++) {
     for (int64_t lane = nk; lane < kKeyLanes; lane++) Kt[d * kKeyLanes + lane] = Vt[d * kKeyLanes + lane] = 0.0f;
   }
-  for (int64_t lane = 0; lane < kKeyLanes; lane++) {
-    float* dst = Kp + lane * Dp;
-    for (int64_t d = 0; d < Dp; d++) dst[d] = lane < nk && d < D ? t.k[(kv_row0 + lane) * D + d] : 0.0f;
+  // dQ reads the key rows as whole vectors over D: straight from k when D fills them, else
+  // from a zero-padded copy.
+  const float* key_rows = t.k + kv_row0 * D;
+  if (Dp != D) {
+    for (int64_t lane = 0; lane < nk; lane++) {
+      float* dst = Kp + lane * Dp;
+      for (int64_t d = 0; d < D; d++) dst[d] = key_rows[lane * D + d];
+      for (int64_t d = D; d < Dp; d++) dst[d] = 0.0f;
+    }
+    key_rows = Kp;
   }
   for (int64_t i = 0; i < D * kKeyLanes; i++) dKt[i] = dVt[i] = 0.0f;
   for (int64_t i = 0; i < kBwdRows * kKeyLanes; i++) mask_tile[i] = 0.0f;
 
-  KeyBlock kb{Kt, Vt, dKt, dVt, Kp, dS_tile, mask_tile, p.mask ? p.mask + b * p.mask_batch_stride : nullptr, {}, j0, nk, Dp};
+  KeyBlock kb{Kt, Vt, dKt, dVt, key_rows, dS_tile, mask_tile, p.mask ? p.mask + b * p.mask_batch_stride : nullptr, {}, j0, nk, Dp};
   {
     float pos[kKeyLanes];
     for (int64_t lane = 0; lane < kKeyLanes; lane++) pos[lane] = static_cast<float>(j0 + lane);
