@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as mm from '../../lib/index.ts';
-import { randomFloats, throwsWith } from '../helpers.ts';
+import { randomFloats, settleTensors, throwsWith } from '../helpers.ts';
 import { assertClose } from './reference.ts';
 
 interface Case {
@@ -294,6 +294,27 @@ test('results do not depend on the thread count (backward splits small head coun
     mm.setNumThreads(before);
   }
   check(c, 600);
+});
+
+test('autograd: gradients only for inputs that require them, none for the mask, nothing recorded under noGrad, no leaks', async () => {
+  const c: Case = { B: 1, H: 2, Hkv: 1, Tq: 6, Tk: 9, D: 8, causal: true };
+  const x = inputs(c, 700);
+  const want = reference(c, x);
+  const base = await settleTensors(() => mm.memory().cpu.tensors);
+  const q = mm.Tensor.from(x.q, [1, 2, 6, 8], { requiresGrad: true });
+  const k = mm.Tensor.from(x.k, [1, 1, 9, 8]);
+  const v = mm.Tensor.from(x.v, [1, 1, 9, 8]);
+  const mask = mm.Tensor.zeros([6, 9], { requiresGrad: true });
+  mm.scope(() => mm.ops.attention(q, k, v, { causal: true, mask }).backward(mm.Tensor.from(x.dout, [1, 2, 6, 8])));
+  assertClose(q.grad!.toArray(), want.dq, { atol: 5e-5, rtol: 1e-3, what: 'dq' });
+  assert.is(k.grad, null);
+  assert.is(v.grad, null);
+  assert.is(mask.grad, null);
+  const inference = mm.noGrad(() => mm.ops.attention(q, k, v, { causal: true }));
+  assert.is(inference.requiresGrad, false);
+  assert.is(inference.gradFn, null);
+  for (const t of [inference, q.grad!, q, k, v, mask]) t.dispose();
+  assert.is(mm.memory().cpu.tensors, base, 'every output, saved tensor and gradient was freed');
 });
 
 test('bad input: head counts, D mismatch, mask shape, causal Tq > Tk, options, dtypes', () => {
