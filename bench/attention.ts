@@ -64,12 +64,18 @@ function clearGrads(): void {
 function measureMmcot(threads: number) {
   mm.setNumThreads(threads);
   const forward = timeIt(() => mm.scope(() => void mm.noGrad(() => mm.ops.attention(q, k, v, { causal: true }))));
+  // Page faults are counted because fresh output buffers that the allocator took back from the
+  // OS are faulted in again on every call, which costs a lot on some machines (see RESULTS.md).
+  const faults0 = process.resourceUsage().minorPageFault, cpu0 = process.cpuUsage();
   const forwardBackward = timeIt(() => {
     mm.scope(() => mm.ops.attention(q, k, v, { causal: true }).backward(dout));
     clearGrads();
   });
+  const calls = reps + 5, cpu = process.cpuUsage(cpu0);
+  const faultsPerCall = (process.resourceUsage().minorPageFault - faults0) / calls;
+  const systemMsPerCall = cpu.system / 1e3 / calls;
   const decode = timeIt(() => mm.scope(() => void mm.noGrad(() => mm.ops.attention(qStep, k, v, { causal: true }))));
-  return { forward, forwardBackward, decode };
+  return { forward, forwardBackward, decode, faultsPerCall, systemMsPerCall };
 }
 
 // ---- the naive NumPy reference --------------------------------------------------------------
@@ -131,11 +137,13 @@ function maxDiff(a: Float32Array, file: string): number {
 }
 
 const rows: { threads: number; phase: string; mmcot: Timing; numpy: Timing; ratio: number }[] = [];
+const faults: { threads: number; minorPageFaultsPerFwdBwd: number; systemMsPerFwdBwd: number }[] = [];
 let numpyVersion = '';
 for (const threads of [1, 2]) {
   const ours = measureMmcot(threads);
   const theirs = measureNumpy(threads);
   numpyVersion = theirs.numpy;
+  faults.push({ threads, minorPageFaultsPerFwdBwd: ours.faultsPerCall, systemMsPerFwdBwd: ours.systemMsPerCall });
   for (const phase of ['forward', 'forwardBackward', 'decode'] as const) {
     rows.push({ threads, phase, mmcot: ours[phase], numpy: theirs[phase], ratio: theirs[phase].medianMs / ours[phase].medianMs });
   }
@@ -168,6 +176,7 @@ for (const r of rows) {
 const target = rows.find((r) => r.threads === 2 && r.phase === 'forwardBackward')!;
 const meets = target.mmcot.medianMs <= TARGET_MS && target.ratio >= TARGET_RATIO;
 console.log(`target (2 threads, fwd+bwd <= ${TARGET_MS} ms and >= ${TARGET_RATIO}x numpy): ${target.mmcot.medianMs.toFixed(2)} ms, ${target.ratio.toFixed(2)}x -> ${meets ? 'met' : 'NOT MET'}`);
+console.log(`mmcot fwd+bwd: ${faults.map((f) => `${f.threads} thread(s) ${f.minorPageFaultsPerFwdBwd.toFixed(0)} page faults, ${f.systemMsPerFwdBwd.toFixed(1)} ms system time`).join('; ')} per call`);
 console.log(`max |mmcot - numpy|: ${Object.entries(agreement).map(([n, d]) => `${n} ${d.toExponential(1)}`).join(', ')}`);
 
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
@@ -175,6 +184,6 @@ const outFile = new URL('./results/attention.json', import.meta.url);
 writeFileSync(outFile, `${JSON.stringify({
   benchmark: 'attention', date: new Date().toISOString(), node: process.version, numpy: numpyVersion, cpu: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length, shape: { B, H, T, D, causal: true }, kernels: isa, reps, targetMs: TARGET_MS, targetRatio: TARGET_RATIO, meetsTarget: meets,
-  rows, maxAbsDiffVsNumpy: agreement,
+  rows, pageFaults: faults, maxAbsDiffVsNumpy: agreement,
 }, null, 2)}\n`);
 console.log(`wrote ${outFile.pathname}`);
