@@ -4,7 +4,7 @@
 // machine, >= 3x faster than the naive version. Also a decode step (one query per head against
 // a 256-key cache). Checks that both sides agree, prints a table and writes
 // bench/results/attention.json.
-// Run: node --import tsx bench/attention.ts [--reps N] [--isa avx512|avx2|generic]
+// Run: node --import tsx bench/attention.ts [--reps N] [--kernel avx512|avx2|generic]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ function option(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 const reps = Number(option('--reps', '40'));
-const isa = mm.ops.attentionCpuIsa(option('--isa', 'best') as 'best');
+const kernel = mm.ops.attentionKernel(option('--kernel', 'best') as 'best');
 
 interface Timing {
   medianMs: number;
@@ -167,7 +167,7 @@ const agreement = mm.scope(() => {
 rmSync(dir, { recursive: true, force: true });
 
 const phaseName = { forward: 'fwd', forwardBackward: 'fwd+bwd', decode: 'decode (Tq=1, Tk=256)' } as Record<string, string>;
-console.log(`causal attention B${B} H${H} T${T} D${D}, f32; mmcot kernels: ${isa}; median (min) of ${reps} runs`);
+console.log(`causal attention B${B} H${H} T${T} D${D}, f32; mmcot kernels: ${kernel}; median (min) of ${reps} runs`);
 console.log(`${'threads'.padEnd(8)}${'phase'.padEnd(24)}${'mmcot ms'.padStart(16)}${'numpy ms'.padStart(16)}${'numpy/mmcot'.padStart(13)}`);
 const fmt = (t: Timing) => `${t.medianMs.toFixed(3)} (${t.minMs.toFixed(2)})`;
 for (const r of rows) {
@@ -183,7 +183,7 @@ mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 const outFile = new URL('./results/attention.json', import.meta.url);
 writeFileSync(outFile, `${JSON.stringify({
   benchmark: 'attention', date: new Date().toISOString(), node: process.version, numpy: numpyVersion, cpu: cpus()[0]?.model ?? 'unknown',
-  cores: cpus().length, shape: { B, H, T, D, causal: true }, kernels: isa, reps, targetMs: TARGET_MS, targetRatio: TARGET_RATIO, meetsTarget: meets,
+  cores: cpus().length, shape: { B, H, T, D, causal: true }, kernels: kernel, reps, targetMs: TARGET_MS, targetRatio: TARGET_RATIO, meetsTarget: meets,
   rows, pageFaults: faults, maxAbsDiffVsNumpy: agreement,
 }, null, 2)}\n`);
 console.log(`wrote ${outFile.pathname}`);

@@ -78,7 +78,7 @@ export interface NativeAddon {
   /** [dq, dk, dv] from the forward's saved out and lse (same options as the forward) */
   attentionBackward(dout: TensorHandle, q: TensorHandle, k: TensorHandle, v: TensorHandle, out: TensorHandle, lse: TensorHandle, causal: boolean, mask: TensorHandle | null, scale: number, kvLength: number): [TensorHandle, TensorHandle, TensorHandle];
   /** the CPU kernel set in use ('avx512' | 'avx2' | 'generic'); with a name ('best' too), selects it first */
-  attentionIsa(name?: string): string;
+  attentionKernel(name?: string): string;
 
   manualSeed(seed: number | bigint): void;
   rngState(): { seed: bigint; offset: bigint };
@@ -98,6 +98,6 @@ export const NATIVE_EXPORTS = [
   'tensorFromArray', 'tensorEmpty', 'tensorFull', 'tensorRand', 'tensorRandn', 'tensorToArray', 'tensorMeta',
   'tensorTo', 'tensorCast', 'tensorDispose', 'tensorReshape',
   'binary', 'sumTo',
-  'attentionForward', 'attentionBackward', 'attentionIsa',
+  'attentionForward', 'attentionBackward', 'attentionKernel',
   'manualSeed', 'rngState', 'philox', 'setNumThreads', 'getNumThreads', 'memory', 'synchronize', 'emptyCache',
 ] as const satisfies readonly (keyof NativeAddon)[];

@@ -91,6 +91,6 @@ export function prefixLmMask(length: number, prefix: number | readonly number[],
 
 /** The CPU kernel set attention uses ('avx512', 'avx2' or 'generic'); pass a name (or 'best')
  * to choose one, e.g. to compare them. */
-export function attentionCpuIsa(name?: 'avx512' | 'avx2' | 'generic' | 'best'): string {
-  return native.attentionIsa(name);
+export function attentionKernel(name?: 'avx512' | 'avx2' | 'generic' | 'best'): string {
+  return native.attentionKernel(name);
 }

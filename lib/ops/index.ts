@@ -2,4 +2,4 @@
 // One line per op family.
 export { add, sub, mul, div, sumTo } from './elementwise.ts';
 export { reshape } from './shape.ts';
-export { attention, attentionWithLse, prefixLmMask, attentionCpuIsa, type AttentionOptions } from './attention.ts';
+export { attention, attentionWithLse, prefixLmMask, attentionKernel, type AttentionOptions } from './attention.ts';

@@ -64,21 +64,21 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   return wrap_tensors(args, grads, 3);
 }
 
-// attentionIsa() -> the CPU kernel set in use; attentionIsa(name) selects one first.
-Napi::Value AttentionIsa(const Napi::CallbackInfo& info) {
-  ArgContext args{info, "attentionIsa"};
+// attentionKernel() -> the CPU kernel set in use; attentionKernel(name) selects one first.
+Napi::Value AttentionKernel(const Napi::CallbackInfo& info) {
+  ArgContext args{info, "attentionKernel"};
   const Napi::Value name = args.at(0);
   if (!name.IsUndefined()) {
     if (!name.IsString()) throw_type_error(args.env(), "ERR_ARG", args.prefix("name") + " must be a string");
-    check(args.env(), mm_attention_set_cpu_isa(name.As<Napi::String>().Utf8Value().c_str()));
+    check(args.env(), mm_attention_set_kernel(name.As<Napi::String>().Utf8Value().c_str()));
   }
-  return Napi::String::New(args.env(), mm_attention_cpu_isa());
+  return Napi::String::New(args.env(), mm_attention_kernel());
 }
 
 }  // namespace
 
 MM_ADDON_EXPORT("attentionForward", AttentionForward);
 MM_ADDON_EXPORT("attentionBackward", AttentionBackward);
-MM_ADDON_EXPORT("attentionIsa", AttentionIsa);
+MM_ADDON_EXPORT("attentionKernel", AttentionKernel);
 
 }  // namespace mm_addon

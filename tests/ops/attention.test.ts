@@ -128,7 +128,7 @@ function check(c: Case, seed: number, withGrad = true): void {
   const x = inputs(c, seed);
   const got = run(c, x, withGrad);
   const want = reference(c, x);
-  const what = `${mm.ops.attentionCpuIsa()} ${describe(c)}`;
+  const what = `${mm.ops.attentionKernel()} ${describe(c)}`;
   assertClose(got.out, want.out, { atol: 2e-5, rtol: 1e-4, what: `out ${what}` });
   assertClose(got.lse, want.lse, { atol: 2e-5, rtol: 1e-5, what: `lse ${what}` });
   if (!withGrad) return;
@@ -151,24 +151,24 @@ function randomMask(Tq: number, Tk: number, seed: number): Float32Array {
   return randomFloats(Tq * Tk, seed).map((r, i) => (i % Tk !== 0 && r > 0.5 ? -Infinity : r));
 }
 
-const ISAS = ['avx512', 'avx2', 'generic'].filter((name) => {
+const KERNELS = ['avx512', 'avx2', 'generic'].filter((name) => {
   try {
-    mm.ops.attentionCpuIsa(name as 'avx512');
+    mm.ops.attentionKernel(name as 'avx512');
     return true;
   } catch {
     return false;
   }
 });
-mm.ops.attentionCpuIsa('best');
+mm.ops.attentionKernel('best');
 
-function forEachIsa(fn: () => void): void {
+function forEachKernel(fn: () => void): void {
   try {
-    for (const isa of ISAS) {
-      mm.ops.attentionCpuIsa(isa as 'avx512');
+    for (const kernel of KERNELS) {
+      mm.ops.attentionKernel(kernel as 'avx512');
       fn();
     }
   } finally {
-    mm.ops.attentionCpuIsa('best');
+    mm.ops.attentionKernel('best');
   }
 }
 
@@ -184,12 +184,12 @@ const SHAPES: Case[] = [
 ];
 
 test('the plain kernel set is the best this CPU has', () => {
-  assert.ok(ISAS.includes('generic'));
-  assert.is(mm.ops.attentionCpuIsa(), ISAS[0]);
+  assert.ok(KERNELS.includes('generic'));
+  assert.is(mm.ops.attentionKernel(), KERNELS[0]);
 });
 
 test('no mask and causal: forward, lse and gradients match the float64 reference', () => {
-  forEachIsa(() => {
+  forEachKernel(() => {
     SHAPES.forEach((shape, n) => {
       check({ ...shape }, 100 + n);
       check({ ...shape, causal: true }, 200 + n);
@@ -198,7 +198,7 @@ test('no mask and causal: forward, lse and gradients match the float64 reference
 });
 
 test('explicit masks: [Tq, Tk] bias with dropped keys, per-batch prefix-LM, combined with causal', () => {
-  forEachIsa(() => {
+  forEachKernel(() => {
     check({ B: 2, H: 2, Hkv: 1, Tq: 9, Tk: 9, D: 17, mask: randomMask(9, 9, 7), maskShape: [9, 9] }, 300);
     check({ B: 1, H: 2, Hkv: 2, Tq: 40, Tk: 40, D: 8, mask: randomMask(40, 40, 8), maskShape: [40, 40], causal: true }, 301);
     check({ B: 3, H: 4, Hkv: 2, Tq: 37, Tk: 37, D: 16, mask: prefixMask(37, [0, 12, 37]), maskShape: [3, 37, 37] }, 302);
@@ -223,7 +223,7 @@ test('prefixLmMask: the prefix sees itself, the rest is causal and sees the pref
 });
 
 test('decoding against a cache (Tq < Tk, causal offset), GQA groups of few rows, kvLength', () => {
-  forEachIsa(() => {
+  forEachKernel(() => {
     check({ B: 2, H: 2, Hkv: 2, Tq: 1, Tk: 37, D: 17, causal: true }, 400); // decode kernel, one row
     check({ B: 1, H: 4, Hkv: 1, Tq: 1, Tk: 70, D: 64, causal: true }, 401); // four heads share the kv head
     check({ B: 1, H: 2, Hkv: 1, Tq: 2, Tk: 9, D: 5, causal: true }, 402);
@@ -249,7 +249,7 @@ test('a decode step equals the last row of the full causal attention', () => {
 });
 
 test('fully masked rows give zeros, lse = -inf, and no gradient (never NaN)', () => {
-  forEachIsa(() => {
+  forEachKernel(() => {
     const T = 6, mask = new Float32Array(T * T);
     for (let j = 0; j < T; j++) mask[2 * T + j] = -Infinity; // query 2 sees nothing
     const c: Case = { B: 1, H: 2, Hkv: 1, Tq: T, Tk: T, D: 5, mask, maskShape: [T, T] };
@@ -339,7 +339,7 @@ test('bad input: head counts, D mismatch, mask shape, causal Tq > Tk, options, d
     gone.dispose();
     throwsWith(() => mm.ops.attention(q, gone, k), mm.MmcotError, 'ERR_DISPOSED');
     throwsWith(() => mm.native.attentionBackward(q.handle, q.handle, k.handle, k.handle, q.handle, mm.Tensor.zeros([2, 4]).handle, false, null, 1, 0), mm.MmcotError, 'ERR_SHAPE', /saved log-sum-exp: 'lse' has shape \[2, 4\], expected \[B, H, Tq\] = \[2, 4, 5\]/);
-    throwsWith(() => mm.ops.attentionCpuIsa('sse9' as 'avx2'), mm.MmcotError, 'ERR_UNSUPPORTED', /kernel set 'sse9' is not available/);
+    throwsWith(() => mm.ops.attentionKernel('sse9' as 'avx2'), mm.MmcotError, 'ERR_UNSUPPORTED', /kernel set 'sse9' is not available/);
   });
 });
 

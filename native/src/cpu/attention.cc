@@ -141,9 +141,9 @@ bool attention_backward(const AttentionProblem& p, const float* dout, const floa
   return true;
 }
 
-const char* attention_isa() { return kernels().name; }
+const char* attention_kernel_name() { return kernels().name; }
 
-bool set_attention_isa(const char* name) {
+bool set_attention_kernel(const char* name) {
   const Kernels* k = nullptr;
   if (std::strcmp(name, "avx512") == 0) k = attention_detail::kernels_avx512();
   else if (std::strcmp(name, "avx2") == 0) k = attention_detail::kernels_avx2();

@@ -17,8 +17,8 @@ bool attention_backward(const AttentionProblem& p, const float* dout, const floa
                         const float* out, const float* lse, float* dq, float* dk, float* dv);
 
 // The kernel set in use: "avx512", "avx2" or "generic" (the best the CPU has, unless changed).
-const char* attention_isa();
+const char* attention_kernel_name();
 // Picks a kernel set by name (for tests and benchmarks); false if this CPU/build lacks it.
-bool set_attention_isa(const char* name);
+bool set_attention_kernel(const char* name);
 
 }  // namespace mm::cpu

@@ -148,12 +148,12 @@ extern "C" mm_status mm_attention_backward(const mm_tensor* dout, const mm_tenso
   });
 }
 
-extern "C" const char* mm_attention_cpu_isa(void) { return mm::cpu::attention_isa(); }
+extern "C" const char* mm_attention_kernel(void) { return mm::cpu::attention_kernel_name(); }
 
-extern "C" mm_status mm_attention_set_cpu_isa(const char* name) {
-  if (!name) return mm::fail(MM_ERR_ARG, "attentionIsa: name is null");
-  if (!mm::cpu::set_attention_isa(name)) {
-    return mm::fail(MM_ERR_UNSUPPORTED, "attentionIsa: kernel set '%s' is not available here (use 'avx512', 'avx2', 'generic' or 'best'; the CPU or build may lack it)", name);
+extern "C" mm_status mm_attention_set_kernel(const char* name) {
+  if (!name) return mm::fail(MM_ERR_ARG, "attentionKernel: name is null");
+  if (!mm::cpu::set_attention_kernel(name)) {
+    return mm::fail(MM_ERR_UNSUPPORTED, "attentionKernel: kernel set '%s' is not available here (use 'avx512', 'avx2', 'generic' or 'best'; the CPU or build may lack it)", name);
   }
   return MM_OK;
 }

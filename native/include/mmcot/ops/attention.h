@@ -40,10 +40,10 @@ mm_status mm_attention_backward(const mm_tensor* dout, const mm_tensor* q, const
                                 mm_tensor** dk, mm_tensor** dv);
 
 /* The CPU kernel set in use ("avx512", "avx2" or "generic"). */
-const char* mm_attention_cpu_isa(void);
+const char* mm_attention_kernel(void);
 /* Chooses the CPU kernel set: one of the names above or "best" (tests and benchmarks compare
  * them); MM_ERR_UNSUPPORTED when this CPU or build lacks it. */
-mm_status mm_attention_set_cpu_isa(const char* name);
+mm_status mm_attention_set_kernel(const char* name);
 
 #ifdef __cplusplus
 }
