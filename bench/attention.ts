@@ -3,7 +3,8 @@
 // threads. The target: causal fwd+bwd at B4 H8 T256 D64 in <= 7 ms on the 2-core
 // machine, >= 3x faster than the naive version. Also a decode step (one query per head against
 // a 256-key cache). Checks that both sides agree, prints a table and writes
-// bench/results/attention.json.
+// bench/results/attention.json. bench/attention_kernels.cc times the kernels alone (no output
+// allocation and no page faults).
 // Run: node --import tsx bench/attention.ts [--reps N] [--kernel avx512|avx2|generic]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
