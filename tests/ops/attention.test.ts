@@ -181,6 +181,7 @@ const SHAPES: Case[] = [
   { B: 1, H: 4, Hkv: 1, Tq: 7, Tk: 7, D: 80 },
   { B: 1, H: 1, Hkv: 1, Tq: 70, Tk: 70, D: 16 }, // several key blocks in both directions
   { B: 1, H: 2, Hkv: 1, Tq: 70, Tk: 70, D: 16, scale: 8 }, // peaked softmax: scores far beyond exp's range
+  { B: 1, H: 1, Hkv: 1, Tq: 19, Tk: 19, D: 130 }, // wide heads: several register tiles over D
 ];
 
 test('the plain kernel set is the best this CPU has', () => {
