@@ -27,13 +27,15 @@ interface ResolvedOptions {
 }
 
 function resolve(q: Tensor, options: AttentionOptions): ResolvedOptions {
-  const { causal = false, mask, scale, kvLength = 0 } = options;
+  const { causal = false, mask, scale, kvLength } = options;
   if (typeof causal !== 'boolean') throw argError('type', 'ERR_ARG', `attention: option 'causal' must be a boolean, got ${typeof causal}`);
   if (mask !== undefined && !(mask instanceof Tensor)) throw argError('type', 'ERR_ARG', "attention: option 'mask' must be a Tensor");
   if (scale !== undefined && !Number.isFinite(scale)) throw argError('range', 'ERR_ARG', `attention: option 'scale' must be a finite number, got ${scale}`);
-  if (!Number.isInteger(kvLength) || kvLength < 0) throw argError('range', 'ERR_ARG', `attention: option 'kvLength' must be a positive integer, got ${kvLength}`);
+  if (kvLength !== undefined && !(Number.isInteger(kvLength) && kvLength >= 1)) {
+    throw argError('range', 'ERR_ARG', `attention: option 'kvLength' must be a positive integer, got ${kvLength}`);
+  }
   if (q.ndim !== 4) throw argError('range', 'ERR_SHAPE', `attention: 'q' must be [B, H, Tq, D], got shape [${q.shape.join(', ')}]`);
-  return { causal, mask: mask ?? null, scale: scale ?? 1 / Math.sqrt(q.shape[3]), kvLength };
+  return { causal, mask: mask ?? null, scale: scale ?? 1 / Math.sqrt(q.shape[3]), kvLength: kvLength ?? 0 };
 }
 
 /**

@@ -331,6 +331,7 @@ test('bad input: head counts, D mismatch, mask shape, causal Tq > Tk, options, d
     throwsWith(() => mm.ops.attention(q, k, k, { mask: mm.Tensor.zeros([5, 5], { dtype: 'i32' }) }), mm.MmcotError, 'ERR_DTYPE', /'mask' must be f32/);
     throwsWith(() => mm.ops.attention(mm.Tensor.zeros([2, 4, 6, 8]), k, k, { causal: true }), mm.MmcotError, 'ERR_SHAPE', /causal attention needs Tq <= Tk/);
     throwsWith(() => mm.ops.attention(q, k, k, { kvLength: 6 }), mm.MmcotError, 'ERR_ARG', /kvLength must be in \[1, 5\]/);
+    throwsWith(() => mm.ops.attention(q, k, k, { kvLength: 0 }), RangeError, 'ERR_ARG', /'kvLength' must be a positive integer, got 0/);
     throwsWith(() => mm.ops.attention(q, k, k, { scale: Number.NaN }), RangeError, 'ERR_ARG', /'scale' must be a finite number/);
     throwsWith(() => mm.ops.attention(mm.Tensor.zeros([4, 5, 8]), k, k), RangeError, 'ERR_SHAPE', /'q' must be \[B, H, Tq, D\]/);
     throwsWith(() => mm.ops.attention(q, mm.Tensor.zeros([2, 2, 8]), k), mm.MmcotError, 'ERR_SHAPE', /'k' must have 4 dimensions/);
