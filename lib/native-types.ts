@@ -162,6 +162,13 @@ export interface NativeAddon {
   /** one i32 id per row; seed null: the global Philox stream */
   sampleTokens(logits: TensorHandle, temperature: number, topK: number, topP: number, seed: number | bigint | null): TensorHandle;
   // ---- end training ----
+  // ---- attention (native/addon/ops_attention.cc) ----
+  /** [out, lse]: q [B,H,Tq,D], k/v [B,Hkv,Tkv,D]; mask additive f32 [Tq,Tk] or [B,Tq,Tk]; kvLength 0 = all rows */
+  attentionForward(q: TensorHandle, k: TensorHandle, v: TensorHandle, causal: boolean, mask: TensorHandle | null, scale: number, kvLength: number): [TensorHandle, TensorHandle];
+  /** [dq, dk, dv] from the forward's saved out and lse (same options as the forward) */
+  attentionBackward(dout: TensorHandle, q: TensorHandle, k: TensorHandle, v: TensorHandle, out: TensorHandle, lse: TensorHandle, causal: boolean, mask: TensorHandle | null, scale: number, kvLength: number): [TensorHandle, TensorHandle, TensorHandle];
+  /** the CPU kernel set in use ('avx512' | 'avx2' | 'generic'); with a name ('best' too), selects it first */
+  attentionKernel(name?: string): string;
 
   manualSeed(seed: number | bigint): void;
   rngState(): { seed: bigint; offset: bigint };
@@ -190,5 +197,6 @@ export const NATIVE_EXPORTS = [
   'crossEntropy', 'crossEntropyBackward', 'tokenLogProbs', 'tokenLogProbsBackward', 'mseLoss', 'mseLossBackward', 'cosineDistance',
   'cosineDistanceBackward', 'qSample', 'diffusionStep', 'timestepEmbedding', 'adamwStep', 'sumOfSquares', 'scaleInPlace', 'sampleTokens',
   // ---- end training ----
+  'attentionForward', 'attentionBackward', 'attentionKernel',
   'manualSeed', 'rngState', 'philox', 'setNumThreads', 'getNumThreads', 'memory', 'synchronize', 'emptyCache',
 ] as const satisfies readonly (keyof NativeAddon)[];

@@ -18,4 +18,5 @@
 #include "ops/optim.h"
 #include "ops/sampling.h"
 /* ---- end training ---- */
+#include "ops/attention.h"
 #endif
