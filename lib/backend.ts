@@ -45,6 +45,12 @@ export function setDefaultDevice(device: Device): void {
   defaultDevice = device;
 }
 
+/** Returns cached blocks to the system: the CPU backend's host block cache (freed blocks of
+ * 64 KiB or more, capped by MMCOT_CPU_CACHE_MB, default 1024) and CUDA's caching allocator. */
+export function emptyCache(): void {
+  native.emptyCache();
+}
+
 export const cuda = {
   available: (): boolean => native.backendInfo().cudaDeviceCount > 0,
   deviceCount: (): number => native.backendInfo().cudaDeviceCount,

@@ -2,7 +2,7 @@
 export { Tensor, type Shape, type TensorData, type TensorOptions, type DType, type Device } from './tensor.ts';
 export { scope, keep } from './scope.ts';
 export {
-  backend, backends, cuda, getDefaultDevice, setDefaultDevice, manualSeed, setNumThreads, getNumThreads, memory,
+  backend, backends, cuda, emptyCache, getDefaultDevice, setDefaultDevice, manualSeed, setNumThreads, getNumThreads, memory,
   type BackendName, type BackendsInfo, type MemoryReport,
 } from './backend.ts';
 export { MmcotError, type MmcotErrorCode } from './errors.ts';

@@ -147,4 +147,20 @@ test('peak and reserved bytes are reported per device', () => {
   if (!mm.cuda.available()) assert.equal(m.cuda, { tensors: 0, bytes: 0, peakBytes: 0, reservedBytes: 0 });
 });
 
+test('the host block cache reuses freed large blocks, stays bounded, and emptyCache returns them', () => {
+  mm.emptyCache();
+  const base = mm.memory().cpu;
+  assert.is(base.reservedBytes, base.bytes, 'nothing cached after emptyCache');
+  for (let i = 0; i < 50; i++) {
+    const t = mm.Tensor.full([1 << 18], i); // 1 MiB, cacheable
+    assert.is(t.toArray()[12345], i, 'a reused block holds the new contents');
+    t.dispose();
+  }
+  const after = mm.memory().cpu;
+  assert.is(after.bytes, base.bytes);
+  assert.is(after.reservedBytes - base.reservedBytes, 1 << 20, 'one cached 1 MiB block served all 50 allocations');
+  mm.emptyCache();
+  assert.is(mm.memory().cpu.reservedBytes, mm.memory().cpu.bytes);
+});
+
 test.run();

@@ -113,10 +113,11 @@ typedef struct mm_memory_stats {
   int64_t live_tensors;   /* mm_tensor objects not yet freed */
   int64_t live_bytes;     /* bytes of storage those tensors hold */
   int64_t peak_bytes;     /* high-water mark of live_bytes */
-  int64_t reserved_bytes; /* held by the allocator (CUDA caching allocator: live + cached) */
+  int64_t reserved_bytes; /* held by the allocator: live + cached blocks (both backends cache) */
 } mm_memory_stats;
 mm_status mm_memory_stats_get(mm_device_type device_type, mm_memory_stats* out);
-/* Returns cached device blocks to the driver (no-op on the CPU). */
+/* Returns cached blocks to the system: the CPU backend's host block cache and the CUDA caching
+ * allocator's device blocks. */
 mm_status mm_empty_cache(void);
 /* Waits for all queued device work (no-op on the CPU). */
 mm_status mm_synchronize(void);

@@ -322,7 +322,7 @@ mm_status mm_memory_stats_get(mm_device_type device_type, mm_memory_stats* out) 
   out->live_tensors = c.tensors;
   out->live_bytes = c.bytes;
   out->peak_bytes = c.peak;
-  out->reserved_bytes = c.bytes;
+  out->reserved_bytes = device_type == MM_CPU ? mm::cpu_backend().reserved_bytes() : c.bytes.load();
   if (device_type == MM_CUDA) {
     const char* why = nullptr;
     if (mm::Backend* cuda = mm::cuda_backend(&why)) out->reserved_bytes = cuda->reserved_bytes();
@@ -331,6 +331,7 @@ mm_status mm_memory_stats_get(mm_device_type device_type, mm_memory_stats* out) 
 }
 
 mm_status mm_empty_cache(void) {
+  MM_TRY(mm::cpu_backend().empty_cache());
   const char* why = nullptr;
   if (mm::Backend* cuda = mm::cuda_backend(&why)) return cuda->empty_cache();
   return MM_OK;

@@ -1,6 +1,8 @@
 // The CPU backend: aligned host storage, copies, fills, casts and Philox random fills, threaded
 // through the pool. Kernels for ops live beside this file, one file per op family.
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -31,21 +33,58 @@ class CpuBackend final : public Backend {
   mm_device_type type() const override { return MM_CPU; }
   const char* name() const override { return "cpu"; }
 
+  // Freed blocks of at least kCacheMinBytes are kept (up to a cap) and handed to the next
+  // request of a similar size: returning them to the OS and faulting the pages in again cost
+  // more than the kernels themselves for large op outputs (measured on attention: ~2,000 page
+  // faults and 3-5 ms of system time per fwd+bwd at B4 H8 T256 D64).
   mm_status allocate(int, size_t bytes, void** out) override {
-    void* ptr = nullptr;
-    // A zero-byte tensor still gets a valid, unique pointer.
-    const size_t rounded = ((bytes ? bytes : 1) + kAlignment - 1) / kAlignment * kAlignment;
-    if (posix_memalign(&ptr, kAlignment, rounded) != 0 || !ptr) {
-      return fail(MM_ERR_OOM, "out of host memory allocating %zu bytes", bytes);
+    const size_t size = block_size(bytes);
+    if (size >= kCacheMinBytes) {
+      std::lock_guard<std::mutex> lock(cache_mutex_);
+      auto it = cache_.lower_bound(size);
+      if (it != cache_.end() && it->first <= size + size / 4) {
+        *out = it->second;
+        cached_ -= static_cast<int64_t>(it->first);
+        in_use_ += static_cast<int64_t>(it->first);
+        sizes_[it->second] = it->first;
+        cache_.erase(it);
+        return MM_OK;
+      }
     }
-    reserved_ += static_cast<int64_t>(bytes);
+    void* ptr = nullptr;
+    if (posix_memalign(&ptr, kAlignment, size) != 0 || !ptr) {
+      empty_cache();  // give cached blocks back and try once more
+      if (posix_memalign(&ptr, kAlignment, size) != 0 || !ptr) return fail(MM_ERR_OOM, "out of host memory allocating %zu bytes", bytes);
+    }
+    in_use_ += static_cast<int64_t>(size);
+    if (size >= kCacheMinBytes) {
+      std::lock_guard<std::mutex> lock(cache_mutex_);
+      sizes_[ptr] = size;
+    }
     *out = ptr;
     return MM_OK;
   }
 
   void release(int, void* ptr, size_t bytes) override {
+    size_t size = block_size(bytes);
+    if (size >= kCacheMinBytes) {
+      std::lock_guard<std::mutex> lock(cache_mutex_);
+      // A reused block may be larger than this request's size: free what was really allocated.
+      if (auto it = sizes_.find(ptr); it != sizes_.end()) {
+        size = it->second;
+        sizes_.erase(it);
+      }
+      in_use_ -= static_cast<int64_t>(size);
+      if (cached_ + static_cast<int64_t>(size) <= cache_limit()) {
+        cache_.emplace(size, ptr);
+        cached_ += static_cast<int64_t>(size);
+        return;
+      }
+      std::free(ptr);
+      return;
+    }
+    in_use_ -= static_cast<int64_t>(size);
     std::free(ptr);
-    reserved_ -= static_cast<int64_t>(bytes);
   }
 
   mm_status copy_from_host(int, void* dst, const void* src, size_t bytes) override { return copy(dst, src, bytes); }
@@ -112,8 +151,16 @@ class CpuBackend final : public Backend {
   }
 
   mm_status synchronize() override { return MM_OK; }
-  mm_status empty_cache() override { return MM_OK; }
-  int64_t reserved_bytes() const override { return reserved_; }
+
+  mm_status empty_cache() override {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    for (auto& [size, ptr] : cache_) std::free(ptr);
+    cache_.clear();
+    cached_ = 0;
+    return MM_OK;
+  }
+
+  int64_t reserved_bytes() const override { return in_use_ + cached_; }
 
  private:
   static mm_status copy(void* dst, const void* src, size_t bytes) {
@@ -133,7 +180,29 @@ class CpuBackend final : public Backend {
     });
   }
 
-  std::atomic<int64_t> reserved_{0};
+  // Sizes are rounded so similar requests share blocks: 64-byte lines below the cache
+  // threshold, 4 KiB pages above it.
+  static size_t block_size(size_t bytes) {
+    const size_t line = ((bytes ? bytes : 1) + kAlignment - 1) / kAlignment * kAlignment;
+    return line < kCacheMinBytes ? line : (line + 4095) / 4096 * 4096;
+  }
+
+  // MMCOT_CPU_CACHE_MB caps the cached bytes (default 1024 MiB; 0 disables the cache).
+  static int64_t cache_limit() {
+    static const int64_t limit = [] {
+      const char* env = std::getenv("MMCOT_CPU_CACHE_MB");
+      char* end = nullptr;
+      const long long mb = env ? std::strtoll(env, &end, 10) : -1;
+      return (env && end != env && *end == '\0' && mb >= 0) ? static_cast<int64_t>(mb) << 20 : int64_t{1024} << 20;
+    }();
+    return limit;
+  }
+
+  static constexpr size_t kCacheMinBytes = 64 * 1024;
+  std::mutex cache_mutex_;
+  std::multimap<size_t, void*> cache_;           // free blocks by size
+  std::map<void*, size_t> sizes_;                // live cacheable blocks -> their real size
+  std::atomic<int64_t> in_use_{0}, cached_{0};
 };
 
 }  // namespace
