@@ -72,6 +72,14 @@ export interface NativeAddon {
   /** sums t down to `shape`, which broadcasts to t's shape */
   sumTo(t: TensorHandle, shape: readonly number[]): TensorHandle;
 
+  // ---- gemm (native/addon/ops_gemm.cc) ----
+  /** alpha * op(a) @ op(b); op transposes the last two dims; batch dims broadcast */
+  matmul(a: TensorHandle, b: TensorHandle, transA?: boolean, transB?: boolean, alpha?: number): TensorHandle;
+  /** in place: c = alpha * op(a) @ op(b) + beta * c (c must not share storage with a or b) */
+  gemm(a: TensorHandle, b: TensorHandle, c: TensorHandle, transA: boolean, transB: boolean, alpha: number, beta: number): void;
+  /** selects the CPU kernel set when `name` is given; returns the one in use */
+  gemmKernel(name?: 'auto' | 'avx512' | 'avx2' | 'scalar'): 'avx512' | 'avx2' | 'scalar';
+
   manualSeed(seed: number | bigint): void;
   rngState(): { seed: bigint; offset: bigint };
   /** one Philox4x32-10 block (for tests against the published known answers) */
@@ -90,5 +98,6 @@ export const NATIVE_EXPORTS = [
   'tensorFromArray', 'tensorEmpty', 'tensorFull', 'tensorRand', 'tensorRandn', 'tensorToArray', 'tensorMeta',
   'tensorTo', 'tensorCast', 'tensorDispose', 'tensorReshape',
   'binary', 'sumTo',
+  'matmul', 'gemm', 'gemmKernel',
   'manualSeed', 'rngState', 'philox', 'setNumThreads', 'getNumThreads', 'memory', 'synchronize', 'emptyCache',
 ] as const satisfies readonly (keyof NativeAddon)[];

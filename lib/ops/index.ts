@@ -2,3 +2,4 @@
 // One line per op family.
 export { add, sub, mul, div, sumTo } from './elementwise.ts';
 export { reshape } from './shape.ts';
+export { matmul, linear, gemmInto, gemmKernel, type MatmulOptions, type GemmKernel } from './linalg.ts';

@@ -4,4 +4,5 @@
 #define MMCOT_OPS_H
 #include "mmcot.h"
 #include "ops/elementwise.h"
+#include "ops/gemm.h"
 #endif
