@@ -1,18 +1,16 @@
 // CPU GEMM: a BLIS-style blocked, packed algorithm with register-blocked micro-kernels for
 // AVX-512 and AVX2+FMA (picked at run time, so the binary still runs without them) and a
-// portable C++ one; small or skinny problems take a direct loop that skips packing.
+// portable C++ one; small or skinny problems take a direct path that skips packing.
 //
 // Packed path, for one batch item and one rectangle of C:
 //   for each nc-wide column panel of C:
-//     for each kc-deep slice of K:     pack op(B)[slice, panel] into NR-wide strips (L2/L3)
-//       for each mc-tall row block:    pack op(A)[block, slice] into MR-tall strips (L2)
+//     for each kc-deep slice of K:     pack op(B)[slice, panel] into NR-wide strips
+//       for each mc-tall row block:    pack op(A)[block, slice] into MR-tall strips
 //         for each NR strip, MR strip: micro-kernel: an MR x NR tile of C += strip(A) @ strip(B)
 // The micro-kernel keeps the tile in registers across the kc steps, loading NR values of B and
 // broadcasting MR values of A per step; packing makes both reads contiguous and zero-pads the
 // edges so the kernel never branches inside its loop.
 #include "gemm.h"
-
-#include <immintrin.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,113 +19,37 @@
 
 #include "../core/thread_pool.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#define MM_GEMM_X86 1
+#include <immintrin.h>
+#endif
+
 namespace mm::cpu {
 namespace {
 
-// ---- micro-kernels -------------------------------------------------------------------------
-// kc steps of: tile[r][j] += a[r] * b[j] (a: MR values per step, b: NR values per step); then
-// c[r * ldc + j] = alpha * tile + beta * c for the valid part r < mr, j < nr (beta == 0: c is
-// only written). Every element goes through the same instructions whatever its place in the
-// tile, so how C is split into tiles (and between threads) never changes a result.
+// A micro-kernel: kc steps of tile[r][j] += a[r] * b[j] (a: MR values per step, b: NR values
+// per step, 64-byte aligned); then c[r * ldc + j] = alpha * tile + beta * c for the valid part
+// r < mr, j < nr (beta == 0: c is only written). Every element goes through the same
+// instructions whatever its place in the tile, so how C is split into tiles (and between
+// threads) never changes a result.
 using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, float alpha,
                              float beta);
+// A direct kernel: C rows [i0, i0 + rows) x columns [j0, j0 + cols) of one batch item, from A
+// and B in place (for problems where packing would cost as much as the arithmetic: a few rows
+// of A, as in decoding; a few columns; tiny matrices).
+using DirectKernel = void (*)(const GemmArgs& p, const float* A, const float* B, float* C, int64_t i0, int64_t rows, int64_t j0,
+                              int64_t cols);
+// Packs `rows` source rows (each contiguous along p, `ld` apart) as one strip of width W:
+// dst[p * W + r] for p < kc, zero for r in [rows, W).
+using PackRows = void (*)(float* dst, int W, const float* src, int64_t ld, int rows, int64_t kc);
 
-constexpr int kAvx512Mr = 8, kAvx512Nr = 32;  // 16 accumulators + 2 B vectors + 1 broadcast (of 32 zmm)
-constexpr int kAvx2Mr = 6, kAvx2Nr = 16;      // 12 accumulators + 2 B vectors + 1 broadcast (of 16 ymm)
 constexpr int kScalarMr = 4, kScalarNr = 8;
+constexpr int kDirectRows = 4;  // the direct kernels work on up to 4 rows of C at a time
 
-__attribute__((target("avx512f"))) inline __mmask16 tail_mask16(int n) {
-  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : n <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << n) - 1);
-}
+int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
-__attribute__((target("avx512f"))) void micro_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
-                                                     int nr, float alpha, float beta) {
-  constexpr int MR = kAvx512Mr;
-  // The C tile's rows are far apart (no hardware prefetch): fetch them while the loop runs.
-  for (int r = 0; r < mr; r++) {
-    __builtin_prefetch(c + r * ldc, 1, 3);
-    __builtin_prefetch(c + r * ldc + nr - 1, 1, 3);
-  }
-  __m512 acc0[MR], acc1[MR];
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; r++) acc0[r] = acc1[r] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < kc; p++) {
-    const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
-      const __m512 av = _mm512_set1_ps(a[r]);
-      acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
-      acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);
-    }
-    a += MR;
-    b += 2 * 16;
-  }
-  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-  const __mmask16 k0 = tail_mask16(nr), k1 = tail_mask16(nr - 16);
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; r++) {
-    if (r >= mr) break;
-    float* row = c + r * ldc;
-    __m512 c0 = _mm512_mul_ps(va, acc0[r]), c1 = _mm512_mul_ps(va, acc1[r]);
-    if (beta != 0.0f) {
-      c0 = _mm512_fmadd_ps(va, acc0[r], _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(k0, row)));
-      c1 = _mm512_fmadd_ps(va, acc1[r], _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(k1, row + 16)));
-    }
-    _mm512_mask_storeu_ps(row, k0, c0);
-    _mm512_mask_storeu_ps(row + 16, k1, c1);
-  }
-}
-
-__attribute__((target("avx2,fma"))) inline __m256i tail_mask8(int n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-__attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr,
-                                                   float alpha, float beta) {
-  constexpr int MR = kAvx2Mr;
-  for (int r = 0; r < mr; r++) {
-    __builtin_prefetch(c + r * ldc, 1, 3);
-    __builtin_prefetch(c + r * ldc + nr - 1, 1, 3);
-  }
-  __m256 acc0[MR], acc1[MR];
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; r++) acc0[r] = acc1[r] = _mm256_setzero_ps();
-  for (int64_t p = 0; p < kc; p++) {
-    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
-      const __m256 av = _mm256_broadcast_ss(a + r);
-      acc0[r] = _mm256_fmadd_ps(av, b0, acc0[r]);
-      acc1[r] = _mm256_fmadd_ps(av, b1, acc1[r]);
-    }
-    a += MR;
-    b += 2 * 8;
-  }
-  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-  const bool full = nr >= 16;  // masked moves are slow on some CPUs: only for edge tiles
-  const __m256i k0 = tail_mask8(nr), k1 = tail_mask8(nr - 8);
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; r++) {
-    if (r >= mr) break;
-    float* row = c + r * ldc;
-    __m256 c0 = _mm256_mul_ps(va, acc0[r]), c1 = _mm256_mul_ps(va, acc1[r]);
-    if (beta != 0.0f) {
-      const __m256 old0 = full ? _mm256_loadu_ps(row) : _mm256_maskload_ps(row, k0);
-      const __m256 old1 = full ? _mm256_loadu_ps(row + 8) : _mm256_maskload_ps(row + 8, k1);
-      c0 = _mm256_fmadd_ps(va, acc0[r], _mm256_mul_ps(vb, old0));
-      c1 = _mm256_fmadd_ps(va, acc1[r], _mm256_mul_ps(vb, old1));
-    }
-    if (full) {
-      _mm256_storeu_ps(row, c0);
-      _mm256_storeu_ps(row + 8, c1);
-    } else {
-      _mm256_maskstore_ps(row, k0, c0);
-      _mm256_maskstore_ps(row + 8, k1, c1);
-    }
-  }
-}
-
-// Portable: plain loops the compiler vectorises for the baseline ISA.
+// ---- portable kernels ------------------------------------------------------------------------
+// Plain loops the compiler vectorises for the baseline ISA.
 void micro_scalar(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, float alpha, float beta) {
   constexpr int MR = kScalarMr, NR = kScalarNr;
   float acc[MR][NR] = {};
@@ -142,11 +64,7 @@ void micro_scalar(int64_t kc, const float* a, const float* b, float* c, int64_t 
   }
 }
 
-// ---- direct path ---------------------------------------------------------------------------
-// For problems where packing would cost as much as the arithmetic (a row or two of A, as in
-// decoding; a handful of columns; tiny matrices): up to kDirectRows rows of C at a time, in
-// column chunks held on the stack, reading A and B in place. One body, compiled per ISA.
-constexpr int kDirectRows = 4;
+// Direct: up to kDirectRows rows of C at a time, in column chunks held on the stack.
 constexpr int64_t kDirectCols = 256, kDirectDepth = 256;
 
 // sum_q x[q] * y[q] with 16 partial sums (vectorisable without reassociating a single sum).
@@ -164,7 +82,7 @@ __attribute__((always_inline)) inline float dot(const float* x, const float* y, 
 }
 
 // C rows [i0, i0 + rows) x columns [j0, j0 + cols) of one batch item.
-__attribute__((always_inline)) inline void direct_body(const GemmArgs& p, const float* A, const float* B, float* C, int64_t i0,
+void direct_scalar(const GemmArgs& p, const float* A, const float* B, float* C, int64_t i0,
                                                        int64_t rows, int64_t j0, int64_t cols) {
   const int64_t M = p.m, N = p.n, K = p.k;
   for (int64_t i = i0; i < i0 + rows; i += kDirectRows) {
@@ -211,31 +129,17 @@ __attribute__((always_inline)) inline void direct_body(const GemmArgs& p, const 
   }
 }
 
-using DirectKernel = void (*)(const GemmArgs&, const float*, const float*, float*, int64_t, int64_t, int64_t, int64_t);
-
-__attribute__((target("avx512f,avx2,fma"))) void direct_avx512(const GemmArgs& p, const float* A, const float* B, float* C, int64_t i0,
-                                                              int64_t rows, int64_t j0, int64_t cols) {
-  direct_body(p, A, B, C, i0, rows, j0, cols);
-}
-__attribute__((target("avx2,fma"))) void direct_avx2(const GemmArgs& p, const float* A, const float* B, float* C, int64_t i0, int64_t rows,
-                                                    int64_t j0, int64_t cols) {
-  direct_body(p, A, B, C, i0, rows, j0, cols);
-}
-void direct_scalar(const GemmArgs& p, const float* A, const float* B, float* C, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
-  direct_body(p, A, B, C, i0, rows, j0, cols);
-}
 
 // ---- packing -------------------------------------------------------------------------------
-int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
-
 // A packed strip is kc steps of W values: dst[p * W + r] for r < W (rows past `rows` zero).
 // Two source layouts occur: "steps" (step p of the strip is contiguous: src + p * ld) and
 // "rows" (value r of the strip is contiguous along p: src + r * ld, so packing transposes).
 
 // Steps layout, for all the strips of a block of `width` values at once: each source step is
-// read once, contiguously, and scattered into the strips (W fixed, so the copies are moves).
-template <int W>
-void pack_steps_block(float* dst, const float* src, int64_t ld, int64_t width, int64_t kc) {
+// read once, contiguously, and scattered into the strips (a fixed W makes the copies moves).
+template <int kW>
+void pack_steps_block(float* dst, int runtime_w, const float* src, int64_t ld, int64_t width, int64_t kc) {
+  const int W = kW ? kW : runtime_w;
   const int64_t full = width / W * W;
   for (int64_t p = 0; p < kc; p++) {
     const float* s = src + p * ld;
@@ -251,12 +155,13 @@ void pack_steps_block(float* dst, const float* src, int64_t ld, int64_t width, i
 }
 
 void pack_steps(float* dst, int W, const float* src, int64_t ld, int64_t width, int64_t kc) {
-  switch (W) {
-    case kAvx512Mr: return pack_steps_block<kAvx512Mr>(dst, src, ld, width, kc);
-    case kAvx512Nr: return pack_steps_block<kAvx512Nr>(dst, src, ld, width, kc);
-    case kAvx2Mr: return pack_steps_block<kAvx2Mr>(dst, src, ld, width, kc);
-    case kAvx2Nr: return pack_steps_block<kAvx2Nr>(dst, src, ld, width, kc);
-    case kScalarMr: return pack_steps_block<kScalarMr>(dst, src, ld, width, kc);
+  switch (W) {  // the strip widths of the kernel sets
+    case 4: return pack_steps_block<4>(dst, W, src, ld, width, kc);
+    case 6: return pack_steps_block<6>(dst, W, src, ld, width, kc);
+    case 8: return pack_steps_block<8>(dst, W, src, ld, width, kc);
+    case 16: return pack_steps_block<16>(dst, W, src, ld, width, kc);
+    case 32: return pack_steps_block<32>(dst, W, src, ld, width, kc);
+    default: return pack_steps_block<0>(dst, W, src, ld, width, kc);
   }
 }
 
@@ -272,8 +177,99 @@ void pack_rows_portable(float* dst, int W, const float* src, int64_t ld, int row
   for (int64_t p = 0; p < kc; p++) std::fill(dst + p * W + rows, dst + (p + 1) * W, 0.0f);
 }
 
-// The same with 8x8 and 4x8 register transposes (AVX, used by both SIMD kernel sets).
-__attribute__((target("avx2,fma"))) void pack_rows_avx(float* dst, int W, const float* src, int64_t ld, int rows, int64_t kc) {
+// Element (i, k) of op(A) is A[i * rs + k * cs]: (rs, cs) = (K, 1), or (1, M) when transposed.
+// Packs rows [i0, i0 + mc) x columns [k0, k0 + kc) as MR-tall strips.
+void pack_a(PackRows pack_rows, float* dst, const float* A, int64_t rs, int64_t cs, int64_t i0, int64_t mc, int64_t k0, int64_t kc, int MR) {
+  if (cs != 1) return pack_steps(dst, MR, A + k0 * cs + i0, cs, mc, kc);
+  for (int64_t s = 0; s < mc; s += MR, dst += MR * kc) {
+    pack_rows(dst, MR, A + (i0 + s) * rs + k0, rs, static_cast<int>(std::min<int64_t>(MR, mc - s)), kc);
+  }
+}
+
+// Element (k, j) of op(B) is B[k * rs + j * cs]: (rs, cs) = (N, 1), or (1, K) when transposed.
+// Packs rows [k0, k0 + kc) x columns [j0, j0 + nc) as NR-wide strips.
+void pack_b(PackRows pack_rows, float* dst, const float* B, int64_t rs, int64_t cs, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int NR) {
+  if (cs == 1) return pack_steps(dst, NR, B + k0 * rs + j0, rs, nc, kc);
+  for (int64_t s = 0; s < nc; s += NR, dst += NR * kc) {
+    pack_rows(dst, NR, B + (j0 + s) * cs + k0, cs, static_cast<int>(std::min<int64_t>(NR, nc - s)), kc);
+  }
+}
+
+
+#ifdef MM_GEMM_X86
+// ---- SIMD kernels: gemm_simd.inc compiled once per ISA ----------------------------------------
+// Each namespace is compiled for its ISA only (the pragmas), so nothing in it may run before
+// cpu_has() says the CPU supports it.
+#if defined(__clang__)
+#define MM_GEMM_TARGET_BEGIN(isa) _Pragma(MM_GEMM_STR(clang attribute push(__attribute__((target(isa))), apply_to = function)))
+#define MM_GEMM_TARGET_END _Pragma("clang attribute pop")
+#else
+#define MM_GEMM_TARGET_BEGIN(isa) _Pragma("GCC push_options") _Pragma(MM_GEMM_STR(GCC target(isa)))
+#define MM_GEMM_TARGET_END _Pragma("GCC pop_options")
+#endif
+#define MM_GEMM_STR(x) #x
+
+MM_GEMM_TARGET_BEGIN("avx512f,avx2,fma")
+namespace isa_avx512 {
+struct Isa {
+  using V = __m512;
+  static constexpr int W = 16;
+  static __mmask16 mask(int n) { return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
+  static V zero() { return _mm512_setzero_ps(); }
+  static V set1(float x) { return _mm512_set1_ps(x); }
+  static V load_aligned(const float* p) { return _mm512_load_ps(p); }
+  // The first n values (zeros past them; nothing past them is read).
+  static V load(const float* p, int n) { return n >= W ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(mask(n), p); }
+  static void store(float* p, V v, int n) {
+    if (n >= W) _mm512_storeu_ps(p, v);
+    else _mm512_mask_storeu_ps(p, mask(n), v);
+  }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  // Across lanes in a fixed tree. (The zero-masked forms avoid the intrinsics that start from
+  // an undefined register, which GCC 12 wrongly warns about.)
+  static float sum(V v) {
+    const __mmask16 all = 0xFFFF;
+    v = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(all, v, v, 0x4E));  // 256-bit halves
+    v = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(all, v, v, 0xB1));  // 128-bit lanes
+    v = _mm512_add_ps(v, _mm512_maskz_permute_ps(all, v, 0x4E));        // pairs
+    v = _mm512_add_ps(v, _mm512_maskz_permute_ps(all, v, 0xB1));        // neighbours
+    return _mm512_cvtss_f32(v);
+  }
+};
+constexpr int kMr = 8;  // 16 accumulators + 2 vectors of B + 1 broadcast, of 32 zmm registers
+#include "gemm_simd.inc"
+}  // namespace isa_avx512
+MM_GEMM_TARGET_END
+
+MM_GEMM_TARGET_BEGIN("avx2,fma")
+namespace isa_avx2 {
+struct Isa {
+  using V = __m256;
+  static constexpr int W = 8;
+  static __m256i mask(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+  static V zero() { return _mm256_setzero_ps(); }
+  static V set1(float x) { return _mm256_set1_ps(x); }
+  static V load_aligned(const float* p) { return _mm256_load_ps(p); }
+  // Masked moves are slow on some CPUs: only for partial vectors.
+  static V load(const float* p, int n) { return n >= W ? _mm256_loadu_ps(p) : n <= 0 ? _mm256_setzero_ps() : _mm256_maskload_ps(p, mask(n)); }
+  static void store(float* p, V v, int n) {
+    if (n >= W) _mm256_storeu_ps(p, v);
+    else if (n > 0) _mm256_maskstore_ps(p, mask(n), v);
+  }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static float sum(V v) {
+    __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+  }
+};
+constexpr int kMr = 6;  // 12 accumulators + 2 vectors of B + 1 broadcast, of 16 ymm registers
+#include "gemm_simd.inc"
+
+// pack_rows_portable with 8x8 and 4x8 register transposes (used by both SIMD kernel sets).
+void pack_rows(float* dst, int W, const float* src, int64_t ld, int rows, int64_t kc) {
   const int64_t kc8 = kc / 8 * 8;
   int r = 0;
   for (; r + 8 <= rows; r += 8) {
@@ -319,25 +315,9 @@ __attribute__((target("avx2,fma"))) void pack_rows_avx(float* dst, int W, const 
   for (int64_t p = 0; p < kc; p++) std::fill(dst + p * W + rows, dst + (p + 1) * W, 0.0f);
 }
 
-using PackRows = void (*)(float* dst, int W, const float* src, int64_t ld, int rows, int64_t kc);
-
-// Element (i, k) of op(A) is A[i * rs + k * cs]: (rs, cs) = (K, 1), or (1, M) when transposed.
-// Packs rows [i0, i0 + mc) x columns [k0, k0 + kc) as MR-tall strips.
-void pack_a(PackRows pack_rows, float* dst, const float* A, int64_t rs, int64_t cs, int64_t i0, int64_t mc, int64_t k0, int64_t kc, int MR) {
-  if (cs != 1) return pack_steps(dst, MR, A + k0 * cs + i0, cs, mc, kc);
-  for (int64_t s = 0; s < mc; s += MR, dst += MR * kc) {
-    pack_rows(dst, MR, A + (i0 + s) * rs + k0, rs, static_cast<int>(std::min<int64_t>(MR, mc - s)), kc);
-  }
-}
-
-// Element (k, j) of op(B) is B[k * rs + j * cs]: (rs, cs) = (N, 1), or (1, K) when transposed.
-// Packs rows [k0, k0 + kc) x columns [j0, j0 + nc) as NR-wide strips.
-void pack_b(PackRows pack_rows, float* dst, const float* B, int64_t rs, int64_t cs, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int NR) {
-  if (cs == 1) return pack_steps(dst, NR, B + k0 * rs + j0, rs, nc, kc);
-  for (int64_t s = 0; s < nc; s += NR, dst += NR * kc) {
-    pack_rows(dst, NR, B + (j0 + s) * cs + k0, cs, static_cast<int>(std::min<int64_t>(NR, nc - s)), kc);
-  }
-}
+}  // namespace isa_avx2
+MM_GEMM_TARGET_END
+#endif  // MM_GEMM_X86
 
 // ---- kernel sets ---------------------------------------------------------------------------
 struct KernelSet {
@@ -349,24 +329,39 @@ struct KernelSet {
   PackRows pack_rows;
 };
 
-// Blocks tuned on Zen 4 (L1d 32 KiB, L2 1 MiB per core): both strips of a micro-kernel call
-// (MR x kc of A, 32..128 KiB of B) stream from L2, which keeps up with the FMAs; a deep kc
-// means C is read and written once per 1024 steps; the mc x kc block of A stays in L2 while
-// the kc x nc panel of B (4 MiB, in L3) is swept once per block.
-const KernelSet kAvx512{"avx512", kAvx512Mr, kAvx512Nr, 1024, 64, 1024, micro_avx512, direct_avx512, pack_rows_avx};
-const KernelSet kAvx2{"avx2", kAvx2Mr, kAvx2Nr, 1024, 96, 1024, micro_avx2, direct_avx2, pack_rows_avx};
 const KernelSet kScalar{"scalar", kScalarMr, kScalarNr, 256, 128, 1024, micro_scalar, direct_scalar, pack_rows_portable};
+#ifdef MM_GEMM_X86
+// Blocks tuned on Zen 4 (L1d 32 KiB, L2 1 MiB per core): both strips of a micro-kernel call
+// (MR x kc of A, kc x NR of B: up to 128 KiB) stream from L2, which keeps up with the FMAs;
+// the deep kc means C is read and written once per 1024 steps of K. The mc x kc block of A
+// stays in L2 while the kc x nc panel of B (4 MiB, in L3) is swept once per block.
+const KernelSet kAvx512{"avx512", isa_avx512::kMr, isa_avx512::kNr, 1024, 64, 1024, isa_avx512::micro, isa_avx512::direct, isa_avx2::pack_rows};
+const KernelSet kAvx2{"avx2", isa_avx2::kMr, isa_avx2::kNr, 1024, 96, 1024, isa_avx2::micro, isa_avx2::direct, isa_avx2::pack_rows};
+#endif
 
 bool cpu_has(const char* name) {
-  __builtin_cpu_init();
-  if (std::strcmp(name, "avx512") == 0) return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (std::strcmp(name, "avx2") == 0) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return std::strcmp(name, "scalar") == 0;
+  if (std::strcmp(name, "scalar") == 0) return true;
+#ifdef MM_GEMM_X86
+  __builtin_cpu_init();  // __builtin_cpu_supports also checks that the OS saves the registers
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (std::strcmp(name, "avx512") == 0) return avx2 && __builtin_cpu_supports("avx512f");
+  if (std::strcmp(name, "avx2") == 0) return avx2;
+#endif
+  return false;
+}
+
+const KernelSet* kernel_set(const char* name) {
+#ifdef MM_GEMM_X86
+  if (std::strcmp(name, "avx512") == 0) return &kAvx512;
+  if (std::strcmp(name, "avx2") == 0) return &kAvx2;
+#endif
+  return std::strcmp(name, "scalar") == 0 ? &kScalar : nullptr;
 }
 
 const KernelSet* best_kernels() {
-  if (cpu_has("avx512")) return &kAvx512;
-  if (cpu_has("avx2")) return &kAvx2;
+  for (const char* name : {"avx512", "avx2"}) {
+    if (cpu_has(name)) return kernel_set(name);
+  }
   return &kScalar;
 }
 
@@ -441,8 +436,9 @@ bool packed(const KernelSet& ks, const GemmArgs& p, const float* A, const float*
   return true;
 }
 
-// Packing pays off once there are enough rows and columns to reuse the packed panels.
-bool use_direct(const GemmArgs& p) { return p.m <= kDirectRows || p.n <= 4 || p.m * p.n * p.k <= 32 * 32 * 32; }
+// Packing pays off once op(A) has enough rows to reuse the packed panels of B (measured on
+// Zen 4: the direct kernels win up to about 16 rows, and for very narrow C).
+bool use_direct(const GemmArgs& p) { return p.m <= 16 || p.n <= 8; }
 
 // C = beta * C (K == 0 or alpha == 0: nothing to multiply).
 void scale_c(const GemmArgs& p) {
@@ -490,12 +486,8 @@ void gemm(const GemmArgs& p) {
 
 bool select_gemm_kernel(const char* name) {
   if (!name) return false;
-  if (std::strcmp(name, "auto") == 0) {
-    g_kernels.store(best_kernels(), std::memory_order_release);
-    return true;
-  }
-  if (!cpu_has(name)) return false;
-  const KernelSet* k = std::strcmp(name, "avx512") == 0 ? &kAvx512 : std::strcmp(name, "avx2") == 0 ? &kAvx2 : &kScalar;
+  const KernelSet* k = std::strcmp(name, "auto") == 0 ? best_kernels() : cpu_has(name) ? kernel_set(name) : nullptr;
+  if (!k) return false;
   g_kernels.store(k, std::memory_order_release);
   return true;
 }

@@ -1,0 +1,160 @@
+// GEMM throughput: mm.ops.matmul against numpy.matmul (OpenBLAS sgemm) on the same shapes, in
+// the same command, with 1 and 2 threads. The issue asks for >= 0.9x numpy at 512-2048 (square
+// and transformer shapes, with and without transposes). numpy runs in one python3 process per
+// thread count, since OpenBLAS reads OPENBLAS_NUM_THREADS when it loads.
+// Prints a table and writes bench/results/gemm.json.
+// Run: node --import tsx bench/gemm.ts [--threads 1,2] [--seconds S] [--python python3]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import * as mm from '../lib/index.ts';
+
+interface Shape {
+  readonly name: string;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly transA: boolean;
+  readonly transB: boolean;
+  /** counts toward the 0.9x target (the decode row is reported for information) */
+  readonly target: boolean;
+}
+
+const shape = (name: string, m: number, n: number, k: number, transA = false, transB = false, target = true): Shape => ({ name, m, n, k, transA, transB, target });
+
+const SHAPES: readonly Shape[] = [
+  shape('square 512', 512, 512, 512),
+  shape('square 1024', 1024, 1024, 1024),
+  shape('square 1024, transB', 1024, 1024, 1024, false, true),
+  shape('square 1024, transA', 1024, 1024, 1024, true, false),
+  shape('square 2048', 2048, 2048, 2048),
+  shape('x[2048,256] @ w[256,768]', 2048, 768, 256),
+  shape('linear: x[2048,256] @ w[768,256]^T', 2048, 768, 256, false, true),
+  shape('x[2048,1024] @ w[1024,256]', 2048, 256, 1024),
+  shape('linear: x[2048,1024] @ w[256,1024]^T', 2048, 256, 1024, false, true),
+  shape('dW: dy[2048,768]^T @ x[2048,256]', 768, 256, 2048, true, false),
+  shape('dx: dy[2048,768] @ w[768,256]', 2048, 256, 768),
+  shape('decode: x[1,256] @ w[768,256]^T', 1, 768, 256, false, true, false),
+];
+
+const TARGET_RATIO = 0.9;
+
+interface Timing {
+  readonly seconds: number; // median
+  readonly reps: number;
+}
+
+function parseArgs(argv: readonly string[]): { threads: number[]; seconds: number; python: string } {
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const threads = (value('--threads') ?? '1,2').split(',').map(Number);
+  if (!threads.every((t) => Number.isInteger(t) && t >= 1)) throw new Error(`--threads must list positive integers, got ${value('--threads')}`);
+  const seconds = Number(value('--seconds') ?? '0.4');
+  if (!(seconds > 0)) throw new Error(`--seconds must be a positive number, got ${value('--seconds')}`);
+  return { threads, seconds, python: value('--python') ?? 'python3' };
+}
+
+/** Repetitions for about `seconds` of work, at least 5 (a warm-up call first gives the estimate). */
+function repsFor(first: number, seconds: number): number {
+  return Math.max(5, Math.min(200, Math.ceil(seconds / Math.max(first, 1e-6))));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function timeMmcot(s: Shape, seconds: number): Timing {
+  return mm.scope(() => {
+    const a = mm.Tensor.rand(s.transA ? [s.k, s.m] : [s.m, s.k], { device: 'cpu', low: -1, high: 1 });
+    const b = mm.Tensor.rand(s.transB ? [s.n, s.k] : [s.k, s.n], { device: 'cpu', low: -1, high: 1 });
+    const once = () => {
+      const start = process.hrtime.bigint();
+      mm.ops.matmul(a, b, { transA: s.transA, transB: s.transB }).dispose();
+      return Number(process.hrtime.bigint() - start) / 1e9;
+    };
+    once(); // warm-up: packing buffers, thread pool
+    const reps = repsFor(once(), seconds);
+    return { seconds: median(Array.from({ length: reps }, once)), reps };
+  });
+}
+
+// The numpy side: same shapes, same repetition rule, one process per thread count.
+const PYTHON = String.raw`
+import json, sys, time
+import numpy as np
+shapes, seconds = json.loads(sys.argv[1]), float(sys.argv[2])
+rng = np.random.default_rng(0)
+out = []
+for s in shapes:
+    m, n, k = s["m"], s["n"], s["k"]
+    a = rng.uniform(-1, 1, (k, m) if s["transA"] else (m, k)).astype(np.float32)
+    b = rng.uniform(-1, 1, (n, k) if s["transB"] else (k, n)).astype(np.float32)
+    x, y = (a.T if s["transA"] else a), (b.T if s["transB"] else b)
+    def once():
+        t = time.perf_counter(); np.matmul(x, y); return time.perf_counter() - t
+    once()
+    reps = max(5, min(200, int(-(-seconds // max(once(), 1e-6)))))
+    ts = sorted(once() for _ in range(reps))
+    med = ts[reps // 2] if reps % 2 else (ts[reps // 2 - 1] + ts[reps // 2]) / 2
+    out.append({"seconds": med, "reps": reps})
+cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+print(json.dumps({"numpy": np.__version__, "blas": cfg.get("name", "?") + " " + str(cfg.get("version", "?")), "timings": out}))
+`;
+
+function timeNumpy(python: string, threads: number, seconds: number): { timings: Timing[]; version: string } {
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const result = spawnSync(python, ['-c', PYTHON, JSON.stringify(SHAPES), String(seconds)], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (result.status !== 0) throw new Error(`${python} (numpy reference) failed: ${result.error?.message ?? result.stderr}`);
+  const parsed = JSON.parse(result.stdout) as { numpy: string; blas: string; timings: Timing[] };
+  return { timings: parsed.timings, version: `numpy ${parsed.numpy}, ${parsed.blas}` };
+}
+
+const gflops = (s: Shape, seconds: number) => (2 * s.m * s.n * s.k) / seconds / 1e9;
+
+function main(): void {
+  const { threads, seconds, python } = parseArgs(process.argv.slice(2));
+  const kernel = mm.ops.gemmKernel();
+  const rows: Record<string, unknown>[] = [];
+  let reference = '';
+  console.log(`GEMM: mmcot (${kernel} kernels) vs numpy.matmul, median of >= 5 runs (~${seconds}s per cell); CPU: ${cpus()[0]?.model ?? '?'}\n`);
+  const header = ['shape (M x N x K)', 'threads', 'mmcot GFLOP/s', 'numpy GFLOP/s', 'ratio'];
+  console.log(`${header[0].padEnd(52)}${header.slice(1).map((h) => h.padStart(15)).join('')}`);
+  const savedThreads = mm.getNumThreads();
+  try {
+    for (const t of threads) {
+      const numpy = timeNumpy(python, t, seconds);
+      reference = numpy.version;
+      mm.setNumThreads(t);
+      SHAPES.forEach((s, i) => {
+        const ours = timeMmcot(s, seconds);
+        const theirs = numpy.timings[i];
+        const ratio = theirs.seconds / ours.seconds;
+        rows.push({
+          shape: s.name, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, threads: t,
+          mmcotSeconds: ours.seconds, mmcotGflops: gflops(s, ours.seconds), mmcotReps: ours.reps,
+          numpySeconds: theirs.seconds, numpyGflops: gflops(s, theirs.seconds), numpyReps: theirs.reps,
+          ratio, counted: s.target, meetsTarget: !s.target || ratio >= TARGET_RATIO,
+        });
+        const label = `${s.name} (${s.m} x ${s.n} x ${s.k})${s.target ? '' : ' *'}`;
+        console.log(`${label.padEnd(52)}${[String(t), gflops(s, ours.seconds).toFixed(1), gflops(s, theirs.seconds).toFixed(1), ratio.toFixed(2) + 'x'].map((c) => c.padStart(15)).join('')}`);
+      });
+    }
+  } finally {
+    mm.setNumThreads(savedThreads);
+  }
+  const counted = rows.filter((r) => r.counted);
+  const failing = counted.filter((r) => !r.meetsTarget);
+  console.log(`\nreference: ${reference} (${python}); * = not counted toward the target (tiny, latency-bound)`);
+  console.log(`${counted.length - failing.length}/${counted.length} cells at >= ${TARGET_RATIO}x numpy` +
+    (failing.length ? `; below: ${failing.map((r) => `${r.shape} @${r.threads}t (${(r.ratio as number).toFixed(2)}x)`).join(', ')}` : ''));
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/gemm.json', JSON.stringify({
+    date: new Date().toISOString(), cpu: cpus()[0]?.model, cpus: cpus().length, kernel, reference, targetRatio: TARGET_RATIO, rows,
+  }, null, 2));
+  console.log('wrote bench/results/gemm.json');
+}
+
+main();
