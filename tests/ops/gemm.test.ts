@@ -166,7 +166,7 @@ test('alpha scales the product; gemmInto adds beta * c in place', () => {
   });
 });
 
-test('results are bit-identical for 1 and 2 threads', () => {
+test('results are bit-identical for 1 and 2 threads, with every kernel set', () => {
   const threads = mm.getNumThreads();
   try {
     mm.scope(() => {
@@ -179,17 +179,21 @@ test('results are bit-identical for 1 and 2 threads', () => {
         [[2, 700], [900, 700], false, true],
         [[2000, 300], [300, 6], false, false],
       ];
-      for (const [sa, sb, transA, transB] of cases) {
-        const a = mm.Tensor.from(randomFloats(numel(sa), 11), sa), b = mm.Tensor.from(randomFloats(numel(sb), 12), sb);
-        const results = [1, 2].map((n) => {
-          mm.setNumThreads(n);
-          return mm.ops.matmul(a, b, { transA, transB }).toArray();
-        });
-        assert.equal(results[1], results[0], `[${sa}] x [${sb}]`);
+      for (const kernel of kernelSets()) {
+        mm.ops.gemmKernel(kernel);
+        for (const [sa, sb, transA, transB] of cases) {
+          const a = mm.Tensor.from(randomFloats(numel(sa), 11), sa), b = mm.Tensor.from(randomFloats(numel(sb), 12), sb);
+          const results = [1, 2].map((n) => {
+            mm.setNumThreads(n);
+            return mm.ops.matmul(a, b, { transA, transB }).toArray();
+          });
+          assert.equal(results[1], results[0], `${kernel} [${sa}] x [${sb}]`);
+        }
       }
     });
   } finally {
     mm.setNumThreads(threads);
+    mm.ops.gemmKernel('auto');
   }
 });
 

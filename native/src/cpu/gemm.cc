@@ -35,8 +35,8 @@ namespace {
 using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, float alpha,
                              float beta);
 // A direct kernel: C rows [i0, i0 + rows) x columns [j0, j0 + cols) of one batch item, from A
-// and B in place (for problems where packing would cost as much as the arithmetic: a few rows
-// of A, as in decoding; a few columns; tiny matrices).
+// and B in place (for problems where packing would cost more than it saves: a few rows of A,
+// as in decoding, or a few columns of B; see use_direct).
 using DirectKernel = void (*)(const GemmArgs& p, const float* A, const float* B, float* C, int64_t i0, int64_t rows, int64_t j0,
                               int64_t cols);
 // Packs `rows` source rows (each contiguous along p, `ld` apart) as one strip of width W:
@@ -68,7 +68,7 @@ void micro_scalar(int64_t kc, const float* a, const float* b, float* c, int64_t 
 constexpr int64_t kDirectCols = 256, kDirectDepth = 256;
 
 // sum_q x[q] * y[q] with 16 partial sums (vectorisable without reassociating a single sum).
-__attribute__((always_inline)) inline float dot(const float* x, const float* y, int64_t n) {
+inline float dot(const float* x, const float* y, int64_t n) {
   float s[16] = {};
   int64_t q = 0;
   for (; q + 16 <= n; q += 16) {
@@ -82,8 +82,7 @@ __attribute__((always_inline)) inline float dot(const float* x, const float* y, 
 }
 
 // C rows [i0, i0 + rows) x columns [j0, j0 + cols) of one batch item.
-void direct_scalar(const GemmArgs& p, const float* A, const float* B, float* C, int64_t i0,
-                                                       int64_t rows, int64_t j0, int64_t cols) {
+void direct_scalar(const GemmArgs& p, const float* A, const float* B, float* C, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
   const int64_t M = p.m, N = p.n, K = p.k;
   for (int64_t i = i0; i < i0 + rows; i += kDirectRows) {
     const int nrow = static_cast<int>(std::min<int64_t>(kDirectRows, i0 + rows - i));
@@ -128,7 +127,6 @@ void direct_scalar(const GemmArgs& p, const float* A, const float* B, float* C, 
     }
   }
 }
-
 
 // ---- packing -------------------------------------------------------------------------------
 // A packed strip is kc steps of W values: dst[p * W + r] for r < W (rows past `rows` zero).
@@ -194,7 +192,6 @@ void pack_b(PackRows pack_rows, float* dst, const float* B, int64_t rs, int64_t 
     pack_rows(dst, NR, B + (j0 + s) * cs + k0, cs, static_cast<int>(std::min<int64_t>(NR, nc - s)), kc);
   }
 }
-
 
 #ifdef MM_GEMM_X86
 // ---- SIMD kernels: gemm_simd.inc compiled once per ISA ----------------------------------------
