@@ -79,11 +79,11 @@ function checkProduct(a: Operand, b: Operand, transA: boolean, transB: boolean, 
 }
 
 // [M, N, K]: tiny, odd, one row (decode), one column, K = 1, K not a multiple of 16, shapes that
-// take the packed path with partial tiles on every edge, K deeper than one cache slice, and the
+// take the packed path with partial tiles on every edge, K, N and M past one cache block, and the
 // direct path's row groups and column tiles (up to 16 rows, or up to 8 columns).
 const SHAPES: [number, number, number][] = [
   [1, 1, 1], [7, 5, 3], [17, 33, 65], [1, 300, 257], [3, 70, 40], [64, 48, 1], [45, 1, 37], [37, 3, 50], [33, 47, 29],
-  [70, 100, 130], [129, 65, 300], [40, 36, 1100], [16, 200, 70], [13, 130, 300], [300, 7, 40], [0, 5, 3], [4, 0, 3], [4, 5, 0],
+  [70, 100, 130], [129, 65, 300], [40, 36, 1100], [130, 1030, 20], [16, 200, 70], [13, 130, 300], [300, 7, 40], [0, 5, 3], [4, 0, 3], [4, 5, 0],
 ];
 
 test('matmul matches the float64 reference for every shape, transpose and kernel set', () => {
