@@ -70,18 +70,24 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function timeMmcot(s: Shape, seconds: number): Timing {
+/** mm.ops.matmul (a new output each call, as numpy.matmul) and gemmInto a preallocated output. */
+function timeMmcot(s: Shape, seconds: number): { fresh: Timing; preallocated: Timing } {
   return mm.scope(() => {
     const a = mm.Tensor.rand(s.transA ? [s.k, s.m] : [s.m, s.k], { device: 'cpu', low: -1, high: 1 });
     const b = mm.Tensor.rand(s.transB ? [s.n, s.k] : [s.k, s.n], { device: 'cpu', low: -1, high: 1 });
-    const once = () => {
-      const start = process.hrtime.bigint();
-      mm.ops.matmul(a, b, { transA: s.transA, transB: s.transB }).dispose();
-      return Number(process.hrtime.bigint() - start) / 1e9;
+    const c = mm.Tensor.empty([s.m, s.n], { device: 'cpu' });
+    const options = { transA: s.transA, transB: s.transB };
+    const measure = (run: () => void): Timing => {
+      const once = () => {
+        const start = process.hrtime.bigint();
+        run();
+        return Number(process.hrtime.bigint() - start) / 1e9;
+      };
+      once(); // warm-up: packing buffers, thread pool
+      const reps = repsFor(once(), seconds);
+      return { seconds: median(Array.from({ length: reps }, once)), reps };
     };
-    once(); // warm-up: packing buffers, thread pool
-    const reps = repsFor(once(), seconds);
-    return { seconds: median(Array.from({ length: reps }, once)), reps };
+    return { fresh: measure(() => mm.ops.matmul(a, b, options).dispose()), preallocated: measure(() => mm.ops.gemmInto(c, a, b, options)) };
   });
 }
 
@@ -124,30 +130,37 @@ function main(): void {
   const rows: Record<string, unknown>[] = [];
   let reference = '';
   console.log(`GEMM: mmcot (${kernel} kernels) vs numpy.matmul; each cell the median over ${rounds} alternating rounds of the median of >= 5 runs; CPU: ${cpus()[0]?.model ?? '?'}\n`);
-  const header = ['shape (M x N x K)', 'threads', 'mmcot GFLOP/s', 'numpy GFLOP/s', 'ratio'];
+  const header = ['shape (M x N x K)', 'threads', 'mmcot GFLOP/s', 'numpy GFLOP/s', 'ratio', 'preallocated', 'ratio'];
   console.log(`${header[0].padEnd(60)}${header.slice(1).map((h) => h.padStart(15)).join('')}`);
   const savedThreads = mm.getNumThreads();
   try {
     for (const t of threads) {
-      const ours: Timing[][] = SHAPES.map(() => []), theirs: Timing[][] = SHAPES.map(() => []);
+      const ours: Timing[][] = SHAPES.map(() => []), ready: Timing[][] = SHAPES.map(() => []), theirs: Timing[][] = SHAPES.map(() => []);
       for (let round = 0; round < rounds; round++) {
         const numpy = timeNumpy(python, t, seconds);
         reference = numpy.version;
         numpy.timings.forEach((timing, i) => theirs[i].push(timing));
         mm.setNumThreads(t);
-        SHAPES.forEach((s, i) => ours[i].push(timeMmcot(s, seconds)));
+        SHAPES.forEach((s, i) => {
+          const { fresh, preallocated } = timeMmcot(s, seconds);
+          ours[i].push(fresh);
+          ready[i].push(preallocated);
+        });
       }
       SHAPES.forEach((s, i) => {
         const mine = median(ours[i].map((x) => x.seconds)), numpy = median(theirs[i].map((x) => x.seconds));
+        const into = median(ready[i].map((x) => x.seconds));
         const ratio = numpy / mine;
         rows.push({
           shape: s.name, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, threads: t,
           mmcotSeconds: mine, mmcotGflops: gflops(s, mine), mmcotRoundSeconds: ours[i].map((x) => x.seconds),
+          preallocatedSeconds: into, preallocatedGflops: gflops(s, into), preallocatedRatio: numpy / into,
           numpySeconds: numpy, numpyGflops: gflops(s, numpy), numpyRoundSeconds: theirs[i].map((x) => x.seconds),
           ratio, counted: s.target, meetsTarget: !s.target || ratio >= TARGET_RATIO,
         });
         const label = `${s.name} (${s.m} x ${s.n} x ${s.k})${s.target ? '' : ' *'}`;
-        console.log(`${label.padEnd(60)}${[String(t), gflops(s, mine).toFixed(1), gflops(s, numpy).toFixed(1), ratio.toFixed(2) + 'x'].map((c) => c.padStart(15)).join('')}`);
+        const cells = [String(t), gflops(s, mine).toFixed(1), gflops(s, numpy).toFixed(1), ratio.toFixed(2) + 'x', gflops(s, into).toFixed(1), (numpy / into).toFixed(2) + 'x'];
+        console.log(`${label.padEnd(60)}${cells.map((c) => c.padStart(15)).join('')}`);
       });
     }
   } finally {
@@ -156,6 +169,7 @@ function main(): void {
   const counted = rows.filter((r) => r.counted);
   const failing = counted.filter((r) => !r.meetsTarget);
   console.log(`\nreference: ${reference} (${python}); * = not counted toward the target (tiny, latency-bound)`);
+  console.log('preallocated: mm.ops.gemmInto into an existing output (the kernel alone; a fresh output can cost page faults, see bench/RESULTS.md)');
   console.log(`${counted.length - failing.length}/${counted.length} cells at >= ${TARGET_RATIO}x numpy` +
     (failing.length ? `; below: ${failing.map((r) => `${r.shape} @${r.threads}t (${(r.ratio as number).toFixed(2)}x)`).join(', ')}` : ''));
   mkdirSync('bench/results', { recursive: true });
