@@ -1,12 +1,14 @@
 // GEMM throughput: mm.ops.matmul against numpy.matmul (OpenBLAS sgemm) on the same shapes, in
 // the same command, with 1 and 2 threads. The issue asks for >= 0.9x numpy at 512-2048 (square
 // and transformer shapes, with and without transposes). numpy runs in one python3 process per
-// thread count, since OpenBLAS reads OPENBLAS_NUM_THREADS when it loads. The two alternate over
-// several rounds (each cell: the median over rounds of the median of its repetitions), so a
-// change in the machine's load shifts both sides alike.
+// thread count (OpenBLAS reads OPENBLAS_NUM_THREADS when it loads), kept running and asked for
+// one shape at a time, so numpy and mmcot time each shape back to back; over several rounds
+// (each cell: the median over rounds of the median of its repetitions), a change in the
+// machine's load shifts both sides alike.
 // Prints a table and writes bench/results/gemm.json.
 // Run: node --import tsx bench/gemm.ts [--threads 1,2] [--rounds 3] [--seconds S] [--python python3]
-import { spawnSync } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as mm from '../lib/index.ts';
@@ -92,14 +94,17 @@ function timeMmcot(s: Shape, seconds: number): { fresh: Timing; preallocated: Ti
 }
 
 // The numpy side: same shapes, same repetition rule, one process per thread count.
+// The numpy side: a python3 process per thread count that times the shape of each request
+// line (JSON) and answers with one line, with the same repetition rule as timeMmcot.
 const PYTHON = String.raw`
 import json, sys, time
 import numpy as np
-shapes, seconds = json.loads(sys.argv[1]), float(sys.argv[2])
+cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+print(json.dumps({"numpy": np.__version__, "blas": cfg.get("name", "?") + " " + str(cfg.get("version", "?"))}), flush=True)
 rng = np.random.default_rng(0)
-out = []
-for s in shapes:
-    m, n, k = s["m"], s["n"], s["k"]
+for line in sys.stdin:
+    s = json.loads(line)
+    m, n, k, seconds = s["m"], s["n"], s["k"], s["seconds"]
     a = rng.uniform(-1, 1, (k, m) if s["transA"] else (m, k)).astype(np.float32)
     b = rng.uniform(-1, 1, (n, k) if s["transB"] else (k, n)).astype(np.float32)
     x, y = (a.T if s["transA"] else a), (b.T if s["transB"] else b)
@@ -109,59 +114,94 @@ for s in shapes:
     reps = max(5, min(200, int(-(-seconds // max(once(), 1e-6)))))
     ts = sorted(once() for _ in range(reps))
     med = ts[reps // 2] if reps % 2 else (ts[reps // 2 - 1] + ts[reps // 2]) / 2
-    out.append({"seconds": med, "reps": reps})
-cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-print(json.dumps({"numpy": np.__version__, "blas": cfg.get("name", "?") + " " + str(cfg.get("version", "?")), "timings": out}))
+    print(json.dumps({"seconds": med, "reps": reps}), flush=True)
 `;
 
-function timeNumpy(python: string, threads: number, seconds: number): { timings: Timing[]; version: string } {
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
-  const result = spawnSync(python, ['-c', PYTHON, JSON.stringify(SHAPES), String(seconds)], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (result.status !== 0) throw new Error(`${python} (numpy reference) failed: ${result.error?.message ?? result.stderr}`);
-  const parsed = JSON.parse(result.stdout) as { numpy: string; blas: string; timings: Timing[] };
-  return { timings: parsed.timings, version: `numpy ${parsed.numpy}, ${parsed.blas}` };
+class NumpyWorker {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #lines: AsyncIterator<string>;
+  version = '';
+
+  constructor(python: string, threads: number) {
+    const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+    this.#child = spawn(python, ['-c', PYTHON], { env });
+    let stderr = '';
+    this.#child.stderr.on('data', (d) => (stderr += d));
+    this.#child.on('error', (error) => (stderr += error.message));
+    this.#lines = createInterface({ input: this.#child.stdout })[Symbol.asyncIterator]();
+    this.#fail = () => new Error(`${python} (the numpy reference) failed: ${stderr || 'no output'}`);
+  }
+
+  readonly #fail: () => Error;
+
+  async #next(): Promise<string> {
+    const { value, done } = await this.#lines.next();
+    if (done) throw this.#fail();
+    return value;
+  }
+
+  async start(): Promise<void> {
+    const info = JSON.parse(await this.#next()) as { numpy: string; blas: string };
+    this.version = `numpy ${info.numpy}, ${info.blas}`;
+  }
+
+  async time(s: Shape, seconds: number): Promise<Timing> {
+    this.#child.stdin.write(JSON.stringify({ ...s, seconds }) + '\n');
+    return JSON.parse(await this.#next()) as Timing;
+  }
+
+  close(): void {
+    this.#child.stdin.end();
+  }
 }
 
 const gflops = (s: Shape, seconds: number) => (2 * s.m * s.n * s.k) / seconds / 1e9;
 
-function main(): void {
+async function main(): Promise<void> {
   const { threads, rounds, seconds, python } = parseArgs(process.argv.slice(2));
   const kernel = mm.ops.gemmKernel();
   const rows: Record<string, unknown>[] = [];
   let reference = '';
-  console.log(`GEMM: mmcot (${kernel} kernels) vs numpy.matmul; each cell the median over ${rounds} alternating rounds of the median of >= 5 runs; CPU: ${cpus()[0]?.model ?? '?'}\n`);
+  console.log(`GEMM: mmcot (${kernel} kernels) vs numpy.matmul, timed shape by shape in turn; each cell the median over ${rounds} rounds of the median of >= 5 runs; CPU: ${cpus()[0]?.model ?? '?'}\n`);
   const header = ['shape (M x N x K)', 'threads', 'mmcot GFLOP/s', 'numpy GFLOP/s', 'ratio', 'preallocated', 'ratio'];
   console.log(`${header[0].padEnd(60)}${header.slice(1).map((h) => h.padStart(15)).join('')}`);
   const savedThreads = mm.getNumThreads();
   try {
     for (const t of threads) {
-      const ours: Timing[][] = SHAPES.map(() => []), ready: Timing[][] = SHAPES.map(() => []), theirs: Timing[][] = SHAPES.map(() => []);
-      for (let round = 0; round < rounds; round++) {
-        const numpy = timeNumpy(python, t, seconds);
+      const numpy = new NumpyWorker(python, t);
+      try {
+        await numpy.start();
         reference = numpy.version;
-        numpy.timings.forEach((timing, i) => theirs[i].push(timing));
         mm.setNumThreads(t);
+        const ours: Timing[][] = SHAPES.map(() => []), ready: Timing[][] = SHAPES.map(() => []), theirs: Timing[][] = SHAPES.map(() => []);
+        for (let round = 0; round < rounds; round++) {
+          for (const [i, s] of SHAPES.entries()) {
+            theirs[i].push(await numpy.time(s, seconds));
+            // OpenBLAS's idle threads spin for a while after a call: let them go to sleep.
+            if (t > 1) await new Promise((resolve) => setTimeout(resolve, 300));
+            const { fresh, preallocated } = timeMmcot(s, seconds);
+            ours[i].push(fresh);
+            ready[i].push(preallocated);
+          }
+        }
         SHAPES.forEach((s, i) => {
-          const { fresh, preallocated } = timeMmcot(s, seconds);
-          ours[i].push(fresh);
-          ready[i].push(preallocated);
+          const mine = median(ours[i].map((x) => x.seconds)), theirsMedian = median(theirs[i].map((x) => x.seconds));
+          const into = median(ready[i].map((x) => x.seconds));
+          const ratio = theirsMedian / mine;
+          rows.push({
+            shape: s.name, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, threads: t,
+            mmcotSeconds: mine, mmcotGflops: gflops(s, mine), mmcotRoundSeconds: ours[i].map((x) => x.seconds),
+            preallocatedSeconds: into, preallocatedGflops: gflops(s, into), preallocatedRatio: theirsMedian / into,
+            numpySeconds: theirsMedian, numpyGflops: gflops(s, theirsMedian), numpyRoundSeconds: theirs[i].map((x) => x.seconds),
+            ratio, counted: s.target, meetsTarget: !s.target || ratio >= TARGET_RATIO,
+          });
+          const label = `${s.name} (${s.m} x ${s.n} x ${s.k})${s.target ? '' : ' *'}`;
+          const cells = [String(t), gflops(s, mine).toFixed(1), gflops(s, theirsMedian).toFixed(1), ratio.toFixed(2) + 'x', gflops(s, into).toFixed(1), (theirsMedian / into).toFixed(2) + 'x'];
+          console.log(`${label.padEnd(60)}${cells.map((c) => c.padStart(15)).join('')}`);
         });
+      } finally {
+        numpy.close();
       }
-      SHAPES.forEach((s, i) => {
-        const mine = median(ours[i].map((x) => x.seconds)), numpy = median(theirs[i].map((x) => x.seconds));
-        const into = median(ready[i].map((x) => x.seconds));
-        const ratio = numpy / mine;
-        rows.push({
-          shape: s.name, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, threads: t,
-          mmcotSeconds: mine, mmcotGflops: gflops(s, mine), mmcotRoundSeconds: ours[i].map((x) => x.seconds),
-          preallocatedSeconds: into, preallocatedGflops: gflops(s, into), preallocatedRatio: numpy / into,
-          numpySeconds: numpy, numpyGflops: gflops(s, numpy), numpyRoundSeconds: theirs[i].map((x) => x.seconds),
-          ratio, counted: s.target, meetsTarget: !s.target || ratio >= TARGET_RATIO,
-        });
-        const label = `${s.name} (${s.m} x ${s.n} x ${s.k})${s.target ? '' : ' *'}`;
-        const cells = [String(t), gflops(s, mine).toFixed(1), gflops(s, numpy).toFixed(1), ratio.toFixed(2) + 'x', gflops(s, into).toFixed(1), (numpy / into).toFixed(2) + 'x'];
-        console.log(`${label.padEnd(60)}${cells.map((c) => c.padStart(15)).join('')}`);
-      });
     }
   } finally {
     mm.setNumThreads(savedThreads);
@@ -179,4 +219,4 @@ function main(): void {
   console.log('wrote bench/results/gemm.json');
 }
 
-main();
+await main();
