@@ -169,6 +169,13 @@ export interface NativeAddon {
   attentionBackward(dout: TensorHandle, q: TensorHandle, k: TensorHandle, v: TensorHandle, out: TensorHandle, lse: TensorHandle, causal: boolean, mask: TensorHandle | null, scale: number, kvLength: number): [TensorHandle, TensorHandle, TensorHandle];
   /** the CPU kernel set in use ('avx512' | 'avx2' | 'generic'); with a name ('best' too), selects it first */
   attentionKernel(name?: string): string;
+  // ---- gemm (native/addon/ops_gemm.cc) ----
+  /** alpha * op(a) @ op(b); op transposes the last two dims; batch dims broadcast */
+  matmul(a: TensorHandle, b: TensorHandle, transA?: boolean, transB?: boolean, alpha?: number): TensorHandle;
+  /** in place: c = alpha * op(a) @ op(b) + beta * c (c must not share storage with a or b) */
+  gemm(a: TensorHandle, b: TensorHandle, c: TensorHandle, transA: boolean, transB: boolean, alpha: number, beta: number): void;
+  /** selects the CPU kernel set when `name` is given; returns the one in use */
+  gemmKernel(name?: 'auto' | 'avx512' | 'avx2' | 'scalar'): 'avx512' | 'avx2' | 'scalar';
 
   manualSeed(seed: number | bigint): void;
   rngState(): { seed: bigint; offset: bigint };
@@ -198,5 +205,6 @@ export const NATIVE_EXPORTS = [
   'cosineDistanceBackward', 'qSample', 'diffusionStep', 'timestepEmbedding', 'adamwStep', 'sumOfSquares', 'scaleInPlace', 'sampleTokens',
   // ---- end training ----
   'attentionForward', 'attentionBackward', 'attentionKernel',
+  'matmul', 'gemm', 'gemmKernel',
   'manualSeed', 'rngState', 'philox', 'setNumThreads', 'getNumThreads', 'memory', 'synchronize', 'emptyCache',
 ] as const satisfies readonly (keyof NativeAddon)[];

@@ -19,4 +19,5 @@
 #include "ops/sampling.h"
 /* ---- end training ---- */
 #include "ops/attention.h"
+#include "ops/gemm.h"
 #endif
