@@ -36,9 +36,11 @@ export function backend(): BackendName {
   return backends().selected;
 }
 
-/** The device tensors are created on when no device is given (initially the selected backend). */
+/** The device tensors are created on when no device is given: MMCOT_DEFAULT_DEVICE if set
+ * (npm test sets 'cpu', so the CPU suite tests the CPU backend on GPU machines too), else the
+ * selected backend. */
 export function getDefaultDevice(): Device {
-  return (defaultDevice ??= backend() === 'cuda' ? 'cuda' : 'cpu');
+  return (defaultDevice ??= (process.env.MMCOT_DEFAULT_DEVICE as Device | undefined) || (backend() === 'cuda' ? 'cuda' : 'cpu'));
 }
 
 export function setDefaultDevice(device: Device): void {
