@@ -107,6 +107,19 @@ double kept_weight(const bool* skip, const float* weights, int64_t rows) {
   return total;
 }
 
+// Logits [..., V], targets with one id per row, optional per-row weights shaped like targets.
+mm_status check_cross_entropy_inputs(const char* op, const mm_tensor* logits, const mm_tensor* targets, const mm_tensor* weights,
+                                     int64_t* rows, int64_t* classes) {
+  MM_TRY(check_logits(op, logits, rows, classes));
+  MM_TRY(check_ids(op, "targets", logits, targets, *rows));
+  if (weights) {
+    MM_TRY(mm::check_dtype(op, "weights", weights, MM_F32));
+    MM_TRY(mm::check_same_device(op, "targets", targets, "weights", weights));
+    MM_TRY(mm::check_same_shape(op, "targets", targets, "weights", weights));
+  }
+  return MM_OK;
+}
+
 }  // namespace
 
 extern "C" mm_status mm_cross_entropy(const mm_tensor* logits, const mm_tensor* targets, const mm_tensor* weights, int64_t ignore_index,
@@ -114,13 +127,7 @@ extern "C" mm_status mm_cross_entropy(const mm_tensor* logits, const mm_tensor* 
   const char* op = "crossEntropy";
   return mm::guarded(op, [&]() -> mm_status {
     int64_t rows = 0, classes = 0;
-    MM_TRY(check_logits(op, logits, &rows, &classes));
-    MM_TRY(check_ids(op, "targets", logits, targets, rows));
-    if (weights) {
-      MM_TRY(mm::check_dtype(op, "weights", weights, MM_F32));
-      MM_TRY(mm::check_same_device(op, "targets", targets, "weights", weights));
-      MM_TRY(mm::check_same_shape(op, "targets", targets, "weights", weights));
-    }
+    MM_TRY(check_cross_entropy_inputs(op, logits, targets, weights, &rows, &classes));
     MM_TRY(check_reduction(op, reduction));
     if (mm::on_cuda(logits)) return mm::not_on_cuda_yet(op);
     const int32_t* ids = i32(targets);
@@ -163,13 +170,7 @@ extern "C" mm_status mm_cross_entropy_backward(const mm_tensor* logits, const mm
   const char* op = "crossEntropy backward";
   return mm::guarded(op, [&]() -> mm_status {
     int64_t rows = 0, classes = 0;
-    MM_TRY(check_logits(op, logits, &rows, &classes));
-    MM_TRY(check_ids(op, "targets", logits, targets, rows));
-    if (weights) {
-      MM_TRY(mm::check_dtype(op, "weights", weights, MM_F32));
-      MM_TRY(mm::check_same_device(op, "targets", targets, "weights", weights));
-      MM_TRY(mm::check_same_shape(op, "targets", targets, "weights", weights));
-    }
+    MM_TRY(check_cross_entropy_inputs(op, logits, targets, weights, &rows, &classes));
     MM_TRY(check_lse(op, logits, lse, rows));
     MM_TRY(check_reduction(op, reduction));
     MM_TRY(check_grad(op, grad, "targets", targets, reduction));
