@@ -4,6 +4,7 @@
 // aliases (shared storage) owned by the graph, so disposing or scoping the originals is safe.
 import { argError, MmcotError } from './errors.ts';
 import { native } from './native.ts';
+import type { TensorHandle } from './native-types.ts';
 import { keep, scope } from './scope.ts';
 import { Tensor } from './tensor.ts';
 
@@ -87,6 +88,23 @@ export function record(out: Tensor, name: string, inputs: readonly (Tensor | nul
   out.requiresGrad = true;
   out.gradFn = new GradNode(name, inputs, save, backwardFn);
   return out;
+}
+
+/** Whether record() will keep a node for these inputs (so a forward must save what its
+ * backward needs; in noGrad / inference it can skip that). */
+export function willRecord(inputs: readonly (Tensor | null | undefined)[]): boolean {
+  return isGradEnabled() && inputs.some((t) => t?.requiresGrad);
+}
+
+/** A tensor made only to be saved for backward: out of every scope, disposed by the caller
+ * once record() has taken its alias. */
+export function savedOnly(handle: TensorHandle | null): Tensor {
+  return new Tensor(handle!, false, false);
+}
+
+/** A gradient from the native backward (null where it was not asked for). */
+export function gradOrNull(handle: TensorHandle | null): Tensor | null {
+  return handle ? new Tensor(handle) : null;
 }
 
 // Tensors reachable from root through gradFn, each after every tensor it depends on.

@@ -1,10 +1,9 @@
 // Activations (SiLU, GELU, SwiGLU), softmax / log-softmax, rotary position embedding and
 // dropout, with their gradients.
-import { record } from '../autograd.ts';
+import { gradOrNull, record } from '../autograd.ts';
 import { argError } from '../errors.ts';
 import { native } from '../native.ts';
 import { Tensor } from '../tensor.ts';
-import { gradOrNull } from './norm.ts';
 
 const enum Kind { Silu = 0, Gelu = 1, GeluTanh = 2 }
 

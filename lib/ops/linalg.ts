@@ -1,5 +1,5 @@
 // Matrix products (the GEMM family, native/src/cpu/gemm.cc) and their gradients.
-import { isGradEnabled, record } from '../autograd.ts';
+import { record, willRecord } from '../autograd.ts';
 import { argError } from '../errors.ts';
 import { native } from '../native.ts';
 import { Tensor } from '../tensor.ts';
@@ -85,7 +85,7 @@ export function linear(x: Tensor, w: Tensor, bias?: Tensor | null): Tensor {
  * accumulating products into a buffer without a temporary.
  */
 export function gemmInto(c: Tensor, a: Tensor, b: Tensor, options: MatmulOptions & { beta?: number } = {}): Tensor {
-  if (isGradEnabled() && (a.requiresGrad || b.requiresGrad || c.requiresGrad)) {
+  if (willRecord([a, b, c])) {
     throw argError('type', 'ERR_ARG', 'gemmInto: writes in place and is not differentiable; use matmul, or call it inside mm.noGrad');
   }
   const { transA = false, transB = false, alpha = 1, beta = 0 } = options;

@@ -1,29 +1,12 @@
 // Normalisation over the last dimension (RMSNorm, LayerNorm) and the AdaLN modulation of the
 // diffusion head, with their gradients. The forwards save their per-row statistics only when
 // autograd will record them (none in noGrad / inference).
-import { isGradEnabled, record } from '../autograd.ts';
+import { gradOrNull, record, savedOnly, willRecord } from '../autograd.ts';
 import { argError } from '../errors.ts';
 import { native } from '../native.ts';
-import type { TensorHandle } from '../native-types.ts';
 import { Tensor } from '../tensor.ts';
 import { mul } from './elementwise.ts';
 import { reshape } from './shape.ts';
-
-/** Whether record() will keep a node for these inputs (so the forward must save statistics). */
-export function willRecord(inputs: readonly (Tensor | null | undefined)[]): boolean {
-  return isGradEnabled() && inputs.some((t) => t?.requiresGrad);
-}
-
-/** A tensor made only to be saved for backward: out of every scope, disposed by the caller
- * once record() has taken its alias. */
-export function savedOnly(handle: TensorHandle | null): Tensor {
-  return new Tensor(handle!, false, false);
-}
-
-/** A gradient from the native backward (null where it was not asked for). */
-export function gradOrNull(handle: TensorHandle | null): Tensor | null {
-  return handle ? new Tensor(handle) : null;
-}
 
 /** y = x / sqrt(mean(x^2) + eps) * weight over the last dimension (LLaMA); weight [D]. */
 export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
