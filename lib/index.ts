@@ -17,5 +17,6 @@ export * as sampling from './sampling.ts';
 export { noGrad, isGradEnabled, GradNode } from './autograd.ts';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.ts';
 export * as tasks from './tasks/index.ts';
+export { saveCheckpoint, loadCheckpoint, readCheckpoint, type CheckpointMetadata } from './io/checkpoint.ts';
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, type SafetensorsContents } from './io/safetensors.ts';
 export { Tokenizer } from './model/tokenizer.ts';
