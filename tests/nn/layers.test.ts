@@ -52,7 +52,7 @@ test('Linear: odd sizes against a plain JS product; torch init range; no-bias', 
 
 test('Embedding, RMSNorm, LayerNorm match the ops with the same weights', () => mm.scope(() => {
   const emb = new nn.Embedding(11, 6);
-  const table = emb.stateDict().weight.toArray();
+  const table = [...emb.stateDict().weight.toArray()];
   const std = Math.sqrt(table.reduce((s, v) => s + v * v, 0) / table.length);
   assert.ok(std > 0.012 && std < 0.03, `embedding std ${std}`);
   const ids = mm.Tensor.from(Int32Array.from([3, 0, 10]), [3]);
