@@ -102,7 +102,8 @@ function greedy(decoder: InstanceType<typeof nn.Decoder>, prompt: number[][], st
   }));
 }
 
-test('KV cache: greedy decoding equals full recomputation; batch of n equals n single runs', () => {
+test('KV cache: greedy decoding equals full recomputation; batch of n equals n single runs; nothing leaks', () => {
+  const liveBefore = mm.memory().cpu.tensors;
   const decoder = new nn.Decoder({ ...config, heads: 4, kvHeads: 2 });
   const prompts = [[3, 1, 4], [2, 7, 1], [5, 9, 2]];
   const full = greedy(decoder, prompts, 6, false);
@@ -127,6 +128,7 @@ test('KV cache: greedy decoding equals full recomputation; batch of n equals n s
     cache.dispose();
   });
   decoder.dispose();
+  assert.is(mm.memory().cpu.tensors, liveBefore, 'decoding, the caches and the decoder free every tensor');
 });
 
 test('patchify: each patch holds its pixels in (row, column, channel) order', () => mm.scope(() => {
