@@ -135,6 +135,8 @@ export class LayerKVCache {
     if (this.length + steps > this.maxLen) {
       throw argError('range', 'ERR_SHAPE', `KV cache: ${this.length} + ${steps} positions exceed maxLen ${this.maxLen}`);
     }
+    // reshape to the same shape gives the cache its own handle on k's storage, so the caller's
+    // scope may free k itself
     const nextK = keep(this.k ? ops.concat([this.k, k], 2) : ops.reshape(k, k.shape));
     const nextV = keep(this.v ? ops.concat([this.v, v], 2) : ops.reshape(v, v.shape));
     this.dispose();
@@ -182,8 +184,8 @@ export interface AttentionForwardOptions {
   positions?: Tensor;
 }
 
-/** Default positions of T new tokens after `start` cached ones. */
-function defaultPositions(start: number, steps: number, like: Tensor): Tensor {
+/** Rotary positions start..start+steps-1 (i32 [steps]): the default for `steps` new tokens after `start` cached ones. */
+export function positionRange(start: number, steps: number, like: Tensor): Tensor {
   return Tensor.from(Int32Array.from({ length: steps }, (_, i) => start + i), [steps], { device: like.device });
 }
 
@@ -231,7 +233,7 @@ export class Attention extends Module {
     let k = heads(this.wk.forward(x), this.kvHeads);
     let v = heads(this.wv.forward(x), this.kvHeads);
     if (this.ropeBase !== null) {
-      const positions = options.positions ?? defaultPositions(cache?.length ?? 0, steps, x);
+      const positions = options.positions ?? positionRange(cache?.length ?? 0, steps, x);
       q = ops.rope(q, positions, { base: this.ropeBase });
       k = ops.rope(k, positions, { base: this.ropeBase });
     }

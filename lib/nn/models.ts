@@ -3,7 +3,7 @@ import { argError } from '../errors.ts';
 import type { DecoderConfig as FunctionalDecoderConfig } from '../model/functional-decoder.ts';
 import * as ops from '../ops/index.ts';
 import { Tensor } from '../tensor.ts';
-import { Block, Embedding, KVCache, LayerNorm, Linear, ModuleList, RMSNorm } from './layers.ts';
+import { Block, Embedding, KVCache, LayerNorm, Linear, ModuleList, RMSNorm, positionRange } from './layers.ts';
 import { Module } from './module.ts';
 
 export interface DecoderConfig extends FunctionalDecoderConfig {
@@ -65,7 +65,8 @@ export class Decoder extends Module {
       throw argError('range', 'ERR_SHAPE', `Decoder: input must be token ids [B, T] or embeddings [B, T, ${this.config.dim}], got ${input.dtype} [${input.shape.join(', ')}]`);
     }
     if (cache && cache.layers.length !== this.config.layers) throw argError('range', 'ERR_ARG', 'Decoder: the cache was made for another number of layers');
-    const positions = options.positions ?? (cache ? Tensor.from(Int32Array.from({ length: x.shape[1] }, (_, i) => cache.length + i), [x.shape[1]], { device: x.device }) : undefined);
+    // one positions tensor for all layers (each would otherwise build the same one)
+    const positions = options.positions ?? positionRange(cache?.length ?? 0, x.shape[1], x);
     this.layers.items.forEach((block, l) => {
       x = block.forward(x, { cache: cache?.layers[l], positions, mask: options.mask });
     });
