@@ -9,6 +9,7 @@ export { MmcotError, type MmcotErrorCode } from './errors.ts';
 export { native, nativeBinaryPath } from './native.ts';
 export type { NativeAddon, DeviceMemoryStats } from './native-types.ts';
 export * as ops from './ops/index.ts';
+export * as nn from './nn/index.ts';
 // ---- training (branch ops-train) ----
 export * as diffusion from './diffusion.ts';
 export * as optim from './optim.ts';

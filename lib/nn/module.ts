@@ -29,6 +29,12 @@ export class Module {
     return tensor;
   }
 
+  /** This module's own parameter or buffer `name`, or null. Read parameters through this in
+   * forward: loadStateDict and to() register new tensors, so references kept earlier go stale. */
+  protected tensor(name: string): Tensor | null {
+    return this.#parameters.get(name) ?? this.#buffers.get(name) ?? null;
+  }
+
   protected registerModule<M extends Module>(name: string, module: M): M {
     checkName(name);
     this.#children.set(name, module);
