@@ -19,3 +19,4 @@ export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradch
 export * as tasks from './tasks/index.ts';
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, type SafetensorsContents } from './io/safetensors.ts';
 export { Tokenizer } from './model/tokenizer.ts';
+export * as model from './model/index.ts';
