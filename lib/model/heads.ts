@@ -213,6 +213,12 @@ export class DiffusionHead extends Module {
     return ops.mseLoss(prediction, this.prediction === 'eps' ? noise : x0);
   }
 
+  /** Frees the parameters and the schedule's cached tables. */
+  override dispose(): void {
+    super.dispose();
+    this.schedule.dispose();
+  }
+
   /** Latents [N, latentDim] for cond [N, condDim] by the reverse process (no autograd). */
   sample(cond: Tensor, options: HeadSampleOptions = {}): Tensor {
     checkInputs('DiffusionHead.sample', cond, this.condDim);
