@@ -21,3 +21,4 @@ export * as tasks from './tasks/index.ts';
 export { saveCheckpoint, loadCheckpoint, readCheckpoint, type CheckpointMetadata } from './io/checkpoint.ts';
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, type SafetensorsContents } from './io/safetensors.ts';
 export { Tokenizer } from './model/tokenizer.ts';
+export * as model from './model/index.ts';
