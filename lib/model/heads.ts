@@ -5,38 +5,13 @@
 // - RegressionHead: an MLP predicting the latent directly, trained with a cosine loss (the
 //   Mirage-style ablation).
 // Both take cond [N, condDim] and give latents [N, latentDim].
-//
-// The Linear layers are a private helper here: when mm.nn lands with its own Linear, `Dense` can
-// be swapped for it (same parameter names: weight [out, in], bias [out]).
 import { noGrad } from '../autograd.ts';
 import * as diffusion from '../diffusion.ts';
 import { argError } from '../errors.ts';
+import { Linear, ModuleList } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import * as ops from '../ops/index.ts';
 import { Tensor } from '../tensor.ts';
-
-/** A Linear layer: x @ weight^T + bias, Xavier-uniform weight and zero bias (as MAR), or all zeros. */
-class Dense extends Module {
-  constructor(inFeatures: number, outFeatures: number, init: 'xavier' | 'zeros' = 'xavier') {
-    super();
-    const bound = Math.sqrt(6 / (inFeatures + outFeatures));
-    this.registerParameter('weight', init === 'zeros' ? Tensor.zeros([outFeatures, inFeatures]) : Tensor.rand([outFeatures, inFeatures], { low: -bound, high: bound }));
-    this.registerParameter('bias', Tensor.zeros([outFeatures]));
-  }
-  forward(x: Tensor): Tensor {
-    // Looked up on each call, not kept in fields: loadStateDict replaces the tensors.
-    const [[, weight], [, bias]] = this.namedParameters();
-    return ops.linear(x, weight, bias);
-  }
-}
-
-/** Children registered as "0", "1", ... (so state dict names read "blocks.0.fc1.weight"). */
-class ModuleList<M extends Module> extends Module {
-  constructor(readonly items: readonly M[]) {
-    super();
-    items.forEach((m, i) => this.registerModule(String(i), m));
-  }
-}
 
 function checkPositiveInt(where: string, name: string, value: unknown): number {
   if (!Number.isInteger(value) || (value as number) < 1) throw argError('range', 'ERR_ARG', `${where}: '${name}' must be a positive integer, got ${String(value)}`);
@@ -61,12 +36,12 @@ function checkInputs(where: string, cond: Tensor, condDim: number, target?: Tens
 
 /** Linear-SiLU-Linear. */
 class Mlp extends Module {
-  readonly fc1: Dense;
-  readonly fc2: Dense;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
   constructor(inFeatures: number, width: number, outFeatures = width) {
     super();
-    this.fc1 = this.registerModule('fc1', new Dense(inFeatures, width));
-    this.fc2 = this.registerModule('fc2', new Dense(width, outFeatures));
+    this.fc1 = this.registerModule('fc1', new Linear(inFeatures, width, { init: 'xavier' }));
+    this.fc2 = this.registerModule('fc2', new Linear(width, outFeatures, { init: 'xavier' }));
   }
   forward(x: Tensor): Tensor {
     return this.fc2.forward(ops.silu(this.fc1.forward(x)));
@@ -77,11 +52,11 @@ const LN_EPS = 1e-6; // as MAR/DiT's LayerNorms
 
 /** x + gate * MLP(modulate(LayerNorm(x), shift, scale)), with (shift, scale, gate) from SiLU(c). */
 class ResBlock extends Module {
-  readonly adaLN: Dense;
+  readonly adaLN: Linear;
   readonly mlp: Mlp;
   constructor(width: number) {
     super();
-    this.adaLN = this.registerModule('adaLN', new Dense(width, 3 * width, 'zeros'));
+    this.adaLN = this.registerModule('adaLN', new Linear(width, 3 * width, { init: 'zeros' }));
     this.mlp = this.registerModule('mlp', new Mlp(width, width));
   }
   forward(x: Tensor, siluC: Tensor): Tensor {
@@ -93,12 +68,12 @@ class ResBlock extends Module {
 
 /** LayerNorm, AdaLN (shift, scale) from SiLU(c), then the output Linear. */
 class FinalLayer extends Module {
-  readonly adaLN: Dense;
-  readonly out: Dense;
+  readonly adaLN: Linear;
+  readonly out: Linear;
   constructor(width: number, outFeatures: number) {
     super();
-    this.adaLN = this.registerModule('adaLN', new Dense(width, 2 * width, 'zeros'));
-    this.out = this.registerModule('out', new Dense(width, outFeatures, 'zeros'));
+    this.adaLN = this.registerModule('adaLN', new Linear(width, 2 * width, { init: 'zeros' }));
+    this.out = this.registerModule('out', new Linear(width, outFeatures, { init: 'zeros' }));
   }
   forward(x: Tensor, siluC: Tensor): Tensor {
     const [shift, scale] = ops.chunk(this.adaLN.forward(siluC), 2, -1);
@@ -154,9 +129,9 @@ export class DiffusionHead extends Module {
   readonly prediction: 'eps' | 'x0';
   readonly frequencyDim: number;
   readonly schedule: diffusion.NoiseSchedule;
-  readonly inputProj: Dense;
+  readonly inputProj: Linear;
   readonly timeEmbed: Mlp;
-  readonly condProj: Dense;
+  readonly condProj: Linear;
   readonly blocks: ModuleList<ResBlock>;
   readonly final: FinalLayer;
 
@@ -173,9 +148,9 @@ export class DiffusionHead extends Module {
     if (this.prediction !== 'eps' && this.prediction !== 'x0') throw argError('type', 'ERR_ARG', `${where}: 'prediction' must be 'eps' or 'x0', got ${String(this.prediction)}`);
     this.schedule = diffusion.schedule({ kind: config.schedule ?? 'cosine', steps: config.steps ?? 1000 });
 
-    this.inputProj = this.registerModule('inputProj', new Dense(this.latentDim, this.width));
+    this.inputProj = this.registerModule('inputProj', new Linear(this.latentDim, this.width, { init: 'xavier' }));
     this.timeEmbed = this.registerModule('timeEmbed', new Mlp(this.frequencyDim, this.width));
-    this.condProj = this.registerModule('condProj', new Dense(this.condDim, this.width));
+    this.condProj = this.registerModule('condProj', new Linear(this.condDim, this.width, { init: 'xavier' }));
     this.blocks = this.registerModule('blocks', new ModuleList(Array.from({ length: this.depth }, () => new ResBlock(this.width))));
     this.final = this.registerModule('final', new FinalLayer(this.width, this.latentDim));
   }
@@ -253,7 +228,7 @@ export class RegressionHead extends Module {
   readonly condDim: number;
   readonly width: number;
   readonly depth: number;
-  readonly layers: ModuleList<Dense>;
+  readonly layers: ModuleList<Linear>;
 
   constructor(config: RegressionHeadConfig) {
     super();
@@ -263,7 +238,7 @@ export class RegressionHead extends Module {
     this.width = checkPositiveInt(where, 'width', config.width ?? 512);
     this.depth = checkPositiveInt(where, 'depth', config.depth ?? 3);
     const sizes = [this.condDim, ...new Array<number>(this.depth).fill(this.width), this.latentDim];
-    this.layers = this.registerModule('layers', new ModuleList(sizes.slice(1).map((out, i) => new Dense(sizes[i], out))));
+    this.layers = this.registerModule('layers', new ModuleList(sizes.slice(1).map((out, i) => new Linear(sizes[i], out, { init: 'xavier' }))));
   }
 
   /** The predicted latents [N, latentDim]. */

@@ -12,15 +12,24 @@ function checkPositiveInt(layer: string, name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw argError('range', 'ERR_ARG', `${layer}: '${name}' must be a positive integer, got ${value}`);
 }
 
-/** y = x @ weight^T + bias, weight [out, in]; init uniform(-1/sqrt(in), 1/sqrt(in)) as torch. */
+/** How a Linear starts: 'torch' = uniform(-1/sqrt(in), 1/sqrt(in)) weight and bias (torch's
+ * default); 'xavier' = Xavier-uniform weight, zero bias (MAR/DiT); 'zeros' = all zero (AdaLN
+ * modulation and output layers that must start as the identity / zero). */
+export type LinearInit = 'torch' | 'xavier' | 'zeros';
+
+/** y = x @ weight^T + bias, weight [out, in]. */
 export class Linear extends Module {
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: { bias?: boolean } = {}) {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: { bias?: boolean; init?: LinearInit } = {}) {
     super();
     checkPositiveInt('Linear', 'inFeatures', inFeatures);
     checkPositiveInt('Linear', 'outFeatures', outFeatures);
-    const bound = 1 / Math.sqrt(inFeatures);
-    this.registerParameter('weight', Tensor.rand([outFeatures, inFeatures], { low: -bound, high: bound }));
-    if (options.bias ?? true) this.registerParameter('bias', Tensor.rand([outFeatures], { low: -bound, high: bound }));
+    const init = options.init ?? 'torch';
+    const shape = [outFeatures, inFeatures];
+    const bound = init === 'xavier' ? Math.sqrt(6 / (inFeatures + outFeatures)) : 1 / Math.sqrt(inFeatures);
+    this.registerParameter('weight', init === 'zeros' ? Tensor.zeros(shape) : Tensor.rand(shape, { low: -bound, high: bound }));
+    if (options.bias ?? true) {
+      this.registerParameter('bias', init === 'torch' ? Tensor.rand([outFeatures], { low: -bound, high: bound }) : Tensor.zeros([outFeatures]));
+    }
   }
   get weight(): Tensor {
     return this.tensor('weight')!;
