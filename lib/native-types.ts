@@ -82,6 +82,8 @@ export interface NativeAddon {
   concat(axis: number, ...tensors: TensorHandle[]): TensorHandle;
   /** x[start:end] along axis (negative bounds count from the end; no clamping) */
   slice(x: TensorHandle, axis: number, start: number, end: number): TensorHandle;
+  /** in place: dst[..., start:start+n, ...] = src along axis (not differentiable) */
+  sliceAssign(dst: TensorHandle, src: TensorHandle, axis: number, start: number): void;
   /** `before`/`after` entries of `value` added along axis */
   pad(x: TensorHandle, axis: number, before: number, after: number, value: number): TensorHandle;
   /** x indexed along axis by 1-D i32 indices */
@@ -196,7 +198,7 @@ export const NATIVE_EXPORTS = [
   'tensorTo', 'tensorCast', 'tensorDispose', 'tensorReshape',
   'binary', 'sumTo',
   // shape family
-  'permute', 'concat', 'slice', 'pad', 'indexSelect', 'indexSelectBackward', 'unary', 'unaryBackward', 'reduce', 'reduceBackward', 'max',
+  'permute', 'concat', 'slice', 'sliceAssign', 'pad', 'indexSelect', 'indexSelectBackward', 'unary', 'unaryBackward', 'reduce', 'reduceBackward', 'max',
   'maxBackward', 'embedding', 'embeddingBackward',
   'rmsNorm', 'rmsNormBackward', 'layerNorm', 'layerNormBackward', 'modulate', 'modulateBackward',
   'activation', 'activationBackward', 'swiglu', 'swigluBackward', 'softmax', 'softmaxBackward', 'rope', 'dropout', 'rngReserve',

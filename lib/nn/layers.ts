@@ -124,10 +124,10 @@ export class MLP extends Module {
 }
 
 /**
- * Keys and values of one attention layer seen so far: [B, Hkv, length, D] each (null before the
- * first step). There is no op that writes a slice of a tensor in place, so the cache grows by
- * mm.ops.concat at each step rather than filling a buffer preallocated at [B, Hkv, maxLen, D]
- * (a copy of the cache per step; correct, not the fastest). maxLen bounds the length.
+ * Keys and values of one attention layer: buffers [B, Hkv, maxLen, D] allocated at the first
+ * step and filled in place (mm.ops.sliceAssign); attention reads the first `length` positions
+ * through its kvLength option, so a decoding step copies only its own new keys and values.
+ * Decoding runs under mm.noGrad (writing in place is not differentiable).
  */
 export class LayerKVCache {
   k: Tensor | null = null;
@@ -137,22 +137,20 @@ export class LayerKVCache {
     checkPositiveInt('createCache', 'batch', batch);
     checkPositiveInt('createCache', 'maxLen', maxLen);
   }
-  /** Appends k, v [B, Hkv, T, D]; returns the whole cache. */
-  append(k: Tensor, v: Tensor): { k: Tensor; v: Tensor } {
-    const [batch, , steps] = k.shape;
+  /** Writes k, v [B, Hkv, T, D] after the cached positions; returns the buffers and the new length. */
+  append(k: Tensor, v: Tensor): { k: Tensor; v: Tensor; kvLength: number } {
+    const [batch, kvHeads, steps, headDim] = k.shape;
     if (batch !== this.batch) throw argError('range', 'ERR_SHAPE', `KV cache: batch ${batch} differs from the cache's batch ${this.batch}`);
     if (this.length + steps > this.maxLen) {
       throw argError('range', 'ERR_SHAPE', `KV cache: ${this.length} + ${steps} positions exceed maxLen ${this.maxLen}`);
     }
-    // reshape to the same shape gives the cache its own handle on k's storage, so the caller's
-    // scope may free k itself
-    const nextK = keep(this.k ? ops.concat([this.k, k], 2) : ops.reshape(k, k.shape));
-    const nextV = keep(this.v ? ops.concat([this.v, v], 2) : ops.reshape(v, v.shape));
-    this.dispose();
-    this.k = nextK;
-    this.v = nextV;
+    const buffer = () => keep(Tensor.empty([batch, kvHeads, this.maxLen, headDim], { device: k.device }));
+    this.k ??= buffer();
+    this.v ??= buffer();
+    ops.sliceAssign(this.k, k, 2, this.length);
+    ops.sliceAssign(this.v, v, 2, this.length);
     this.length += steps;
-    return { k: nextK, v: nextV };
+    return { k: this.k, v: this.v, kvLength: this.length };
   }
   dispose(): void {
     this.k?.dispose();
@@ -246,8 +244,9 @@ export class Attention extends Module {
       q = ops.rope(q, positions, { base: this.ropeBase });
       k = ops.rope(k, positions, { base: this.ropeBase });
     }
-    if (cache) ({ k, v } = cache.append(k, v));
-    const o = ops.attention(q, k, v, { causal: this.causal, mask });
+    let kvLength: number | undefined;
+    if (cache) ({ k, v, kvLength } = cache.append(k, v));
+    const o = ops.attention(q, k, v, { causal: this.causal, mask, kvLength });
     return this.wo.forward(ops.reshape(ops.transpose(o, 1, 2), [batch, steps, this.dim]));
   }
 }

@@ -1,7 +1,7 @@
 // mm.ops: functional ops (forward on the native backend, gradients recorded for autograd).
 // One line per op family.
 export { add, sub, mul, div, sumTo, type Operand } from './elementwise.ts';
-export { reshape, permute, transpose, concat, slice, pad, indexSelect, split, chunk } from './shape.ts';
+export { reshape, permute, transpose, concat, slice, sliceAssign, pad, indexSelect, split, chunk } from './shape.ts';
 export { neg, exp, log, sqrt, rsqrt, tanh, sigmoid, relu, abs, square, scale, addScalar, powScalar, clamp } from './unary.ts';
 export { sum, mean, max, argmax, sumOfSquares, type ReduceOptions } from './reduce.ts';
 export { embedding } from './embedding.ts';

@@ -1,7 +1,7 @@
 // Shape ops: views and copies that move data without arithmetic. reshape is a view (no copy);
 // permute/transpose, concat, slice, pad and indexSelect copy into new contiguous tensors. The
 // copies work on any dtype; gradients flow for f32.
-import { record } from '../autograd.ts';
+import { record, willRecord } from '../autograd.ts';
 import { argError } from '../errors.ts';
 import { native } from '../native.ts';
 import { Tensor, type Shape } from '../tensor.ts';
@@ -82,6 +82,16 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const out = new Tensor(native.slice(x.handle, ax, start, end ?? size));
   const begin = start < 0 ? start + size : start, length = out.shape[ax];
   return record(out, 'slice', [x], [], (g) => [new Tensor(native.pad(g.handle, ax, begin, size - begin - length, 0))]);
+}
+
+/** In place, not differentiable: dst[..., start:start+n, ...] = src along `axis` (n = src's size
+ * there). For buffers filled step by step, e.g. a KV cache allocated once. Returns dst. */
+export function sliceAssign(dst: Tensor, src: Tensor, axis: number, start: number): Tensor {
+  if (willRecord([dst, src])) {
+    throw argError('type', 'ERR_ARG', 'sliceAssign: writes in place and is not differentiable; call it inside mm.noGrad or on tensors without requiresGrad');
+  }
+  native.sliceAssign(dst.handle, src.handle, resolveAxis('sliceAssign', axis, dst.ndim), start);
+  return dst;
 }
 
 /** x with `before` and `after` entries of `value` (default 0) added along `axis`. */

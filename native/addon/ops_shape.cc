@@ -95,8 +95,21 @@ Napi::Value IndexSelectBackward(const Napi::CallbackInfo& info) {
   return wrap_new_tensor(args, [&](mm_tensor** out) { return mm_index_select_backward(grad, axis, indices, size, out); });
 }
 
+// sliceAssign(dst, src, axis, start): writes src into dst in place; returns nothing.
+Napi::Value SliceAssign(const Napi::CallbackInfo& info) {
+  ArgContext args{info, "sliceAssign"};
+  args.expect_count(4);
+  mm_tensor* dst = TensorHandle::From(args, 0, "dst");
+  const mm_tensor* src = TensorHandle::From(args, 1, "src");
+  const int axis = axis_arg(args, 2);
+  const int64_t start = args.integer(3, "start", 0, 9007199254740991LL);
+  check(args.env(), mm_slice_assign(dst, src, axis, start));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
+MM_ADDON_EXPORT("sliceAssign", SliceAssign);
 MM_ADDON_EXPORT("permute", Permute);
 MM_ADDON_EXPORT("concat", Concat);
 MM_ADDON_EXPORT("slice", Slice);

@@ -102,7 +102,7 @@ function greedy(decoder: InstanceType<typeof nn.Decoder>, prompt: number[][], st
   }));
 }
 
-test('KV cache: greedy decoding equals full recomputation; batch of n equals n single runs; nothing leaks', () => {
+test('KV cache: greedy decoding equals full recomputation; batch of n equals n single runs; nothing leaks', () => mm.noGrad(() => {
   const liveBefore = mm.memory().cpu.tensors;
   const decoder = new nn.Decoder({ ...config, heads: 4, kvHeads: 2 });
   const prompts = [[3, 1, 4], [2, 7, 1], [5, 9, 2]];
@@ -129,7 +129,26 @@ test('KV cache: greedy decoding equals full recomputation; batch of n equals n s
   });
   decoder.dispose();
   assert.is(mm.memory().cpu.tensors, liveBefore, 'decoding, the caches and the decoder free every tensor');
+}));
+
+test('the KV cache is filled in place and refuses to record gradients', () => {
+  const decoder = new nn.Decoder({ ...config, heads: 4, kvHeads: 2 });
+  mm.scope(() => {
+    const cache = decoder.createCache(1, 8);
+    mm.noGrad(() => decoder.forward(mm.Tensor.from(Int32Array.from([1, 2, 3]), [1, 3]), { cache }));
+    const layer = cache.layers[0];
+    assert.equal(layer.k!.shape, [1, 2, 8, config.dim / 4], 'one buffer of maxLen positions, allocated once');
+    const buffer = layer.k;
+    mm.noGrad(() => decoder.forward(mm.Tensor.from(Int32Array.from([4]), [1, 1]), { cache }));
+    assert.is(layer.k, buffer, 'the same buffer after the next step');
+    assert.is(cache.length, 4);
+    throwsWith(() => decoder.forward(mm.Tensor.from(Int32Array.from([5]), [1, 1]), { cache }), TypeError, 'ERR_ARG', /not differentiable.*noGrad/);
+    cache.dispose();
+  });
+  decoder.dispose();
 });
+
+
 
 test('patchify: each patch holds its pixels in (row, column, channel) order', () => mm.scope(() => {
   // 1 x 4 x 6 x 3 image, value = 1000*y + 10*x + c; patch 2 -> 2 x 3 grid

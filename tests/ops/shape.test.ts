@@ -230,4 +230,33 @@ test('bad input: axes, bounds, shapes, dtypes, indices, disposed tensors', () =>
   });
 });
 
+test('sliceAssign writes src into dst in place along any axis; errors for shapes, windows, dtypes, autograd', () => {
+  mm.scope(() => {
+    for (const [shape, axis, start, n] of [[[2, 5, 3], 1, 2, 3], [[4, 3], 0, 0, 1], [[3, 2, 7], -1, 6, 1], [[6], 0, 1, 4]] as [number[], number, number, number][]) {
+      const dstData = randomFloats(shape.reduce((a, b) => a * b, 1), 71);
+      const dst = mm.Tensor.from(dstData, shape);
+      const ax = axis < 0 ? axis + shape.length : axis;
+      const srcShape = shape.map((d, i) => (i === ax ? n : d));
+      const srcData = randomFloats(srcShape.reduce((a, b) => a * b, 1), 72);
+      const out = mm.ops.sliceAssign(dst, mm.Tensor.from(srcData, srcShape), axis, start);
+      assert.is(out, dst, 'returns dst itself');
+      // reference: dst with the window replaced
+      const expected = Float32Array.from(dstData);
+      const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1), outer = shape.slice(0, ax).reduce((a, b) => a * b, 1);
+      for (let o = 0; o < outer; o++) for (let j = 0; j < n; j++) for (let i = 0; i < inner; i++) {
+        expected[(o * shape[ax] + start + j) * inner + i] = srcData[(o * n + j) * inner + i];
+      }
+      assert.equal(Array.from(dst.toArray()), Array.from(expected), `${shape} axis ${axis} at ${start}`);
+    }
+    const ids = mm.Tensor.zeros([2, 4], { dtype: 'i32' });
+    mm.ops.sliceAssign(ids, mm.Tensor.from(Int32Array.from([7, 8]), [2, 1]), 1, 3);
+    assert.equal(Array.from(ids.toArray()), [0, 0, 0, 7, 0, 0, 0, 8]);
+    const dst = mm.Tensor.zeros([2, 4]);
+    throwsWith(() => mm.ops.sliceAssign(dst, mm.Tensor.zeros([2, 2]), 1, 3), mm.MmcotError, 'ERR_SHAPE', /window must fit/);
+    throwsWith(() => mm.ops.sliceAssign(dst, mm.Tensor.zeros([3, 1]), 1, 0), mm.MmcotError, 'ERR_SHAPE', /other dimensions must match/);
+    throwsWith(() => mm.ops.sliceAssign(dst, mm.Tensor.zeros([2, 1], { dtype: 'i32' }), 1, 0), mm.MmcotError, 'ERR_DTYPE');
+    throwsWith(() => mm.ops.sliceAssign(dst, mm.Tensor.zeros([2, 1], { requiresGrad: true }), 1, 0), TypeError, 'ERR_ARG', /not differentiable/);
+  });
+});
+
 test.run();

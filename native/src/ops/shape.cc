@@ -123,6 +123,32 @@ extern "C" mm_status mm_slice(const mm_tensor* x, int axis, int64_t start, int64
   });
 }
 
+extern "C" mm_status mm_slice_assign(mm_tensor* dst, const mm_tensor* src, int axis, int64_t start) {
+  return mm::guarded("sliceAssign", [&]() -> mm_status {
+    const char* op = "sliceAssign";
+    int ax = 0;
+    MM_TRY(mm::check_axis_op(op, dst, axis, &ax));
+    MM_TRY(mm::check_tensor(op, "src", src));
+    MM_TRY(mm::check_same_device(op, "dst", dst, "src", src));
+    if (mm_tensor_dtype(src) != mm_tensor_dtype(dst)) {
+      return mm::fail(MM_ERR_DTYPE, "%s: 'src' is %s but 'dst' is %s", op, mm_dtype_name(mm_tensor_dtype(src)), mm_dtype_name(mm_tensor_dtype(dst)));
+    }
+    bool same = mm_tensor_ndim(src) == mm_tensor_ndim(dst);
+    for (int i = 0; same && i < mm_tensor_ndim(dst); i++) same = i == ax || mm_tensor_shape(src)[i] == mm_tensor_shape(dst)[i];
+    const int64_t size = mm_tensor_shape(dst)[ax];
+    const int64_t count = same ? mm_tensor_shape(src)[ax] : 0;
+    if (!same || start < 0 || start + count > size) {
+      char a[256], b[256];
+      return mm::fail(MM_ERR_SHAPE, "%s: cannot write 'src' %s into 'dst' %s at %lld along axis %d (other dimensions must match and the window must fit)", op,
+                      mm::format_shape(a, sizeof a, mm_tensor_ndim(src), mm_tensor_shape(src)), mm::format_shape(b, sizeof b, mm_tensor_ndim(dst), mm_tensor_shape(dst)),
+                      static_cast<long long>(start), ax);
+    }
+    const mm::AxisView v = mm::axis_view(mm_tensor_ndim(dst), mm_tensor_shape(dst), ax);
+    mm::cpu::copy_axis_window(mm::data_of(src), count, 0, mm_tensor_data(dst), size, start, v.outer, count, v.inner, mm_dtype_size(mm_tensor_dtype(dst)));
+    return MM_OK;
+  });
+}
+
 extern "C" mm_status mm_pad(const mm_tensor* x, int axis, int64_t before, int64_t after, double value, mm_tensor** out) {
   return mm::guarded("pad", [&]() -> mm_status {
     int ax = 0;

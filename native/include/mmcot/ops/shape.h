@@ -16,6 +16,10 @@ mm_status mm_concat(int count, const mm_tensor* const* tensors, int axis, mm_ten
 /* x[start:end] along `axis`. Negative start/end count from the end; after that
  * 0 <= start <= end <= size must hold (out-of-range bounds are an error, not clamped). */
 mm_status mm_slice(const mm_tensor* x, int axis, int64_t start, int64_t end, mm_tensor** out);
+/* In place: dst[..., start:start+n, ...] = src along `axis`, where n is src's size there; every
+ * other dimension and the dtype must match, and the window must fit (KV caches fill buffers
+ * allocated once this way). Not differentiable. */
+mm_status mm_slice_assign(mm_tensor* dst, const mm_tensor* src, int axis, int64_t start);
 /* x with `before` and `after` (>= 0) elements equal to `value` added along `axis`
  * (with value 0, the backward of slice). */
 mm_status mm_pad(const mm_tensor* x, int axis, int64_t before, int64_t after, double value, mm_tensor** out);
