@@ -193,11 +193,16 @@ export class VLM extends Module {
   /** Logits [B, T, vocab] and the final-normed hidden states [B, T, lmDim] of a batch. */
   forward(batch: VlmBatch, options: VlmForwardOptions = {}): { logits: Tensor; hidden: Tensor } {
     const mode = options.attention ?? 'prefix';
-    if (mode !== 'prefix' && mode !== 'causal') throw argError('range', 'ERR_ARG', `VLM.forward: attention must be 'prefix' or 'causal', got ${JSON.stringify(mode)}`);
+    const mask = this.attentionMask(batch, mode);
     const x = this.embedInputs(batch, { latents: options.latents });
-    if (mode === 'causal') return this.lm.forward(x);
-    const mask = ops.prefixLmMask(batch.length, batch.prefixLengths, { device: x.device });
-    return this.lm.forward(x, { mask, causal: false });
+    return this.lm.forward(x, mask ? { mask, causal: false } : {});
+  }
+
+  /** The additive mask [B, T, T] of 'prefix' attention (run the decoder with causal: false), or
+   * null for 'causal' (the decoder's own causal masking). */
+  attentionMask(batch: VlmBatch, mode: 'prefix' | 'causal'): Tensor | null {
+    if (mode !== 'prefix' && mode !== 'causal') throw argError('range', 'ERR_ARG', `VLM.forward: attention must be 'prefix' or 'causal', got ${JSON.stringify(mode)}`);
+    return mode === 'causal' ? null : ops.prefixLmMask(batch.length, batch.prefixLengths, { device: batch.tokens.device });
   }
 
   /** Mean next-token cross-entropy over the supervised positions of a batch. */
