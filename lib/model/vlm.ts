@@ -2,6 +2,7 @@
 // the language width) -> decoder-only language model. Input images replace the `<image>`
 // placeholder positions of a laid-out trace (lib/tasks/traces.ts layoutTrace); latent sketches,
 // when given, replace the `<latent_slot>` positions (teacher forcing).
+import { noGrad } from '../autograd.ts';
 import { argError } from '../errors.ts';
 import { Linear } from '../nn/layers.ts';
 import { Decoder, ViT } from '../nn/models.ts';
@@ -135,6 +136,7 @@ export class VLM extends Module {
   readonly lm: Decoder;
   /** image tokens per image (after the 2x2 merge) */
   readonly imageTokens: number;
+  #encoderFrozen = false;
   constructor(readonly config: VlmConfig, options: { verbose?: boolean } = {}) {
     super();
     checkVlmConfig(config);
@@ -156,6 +158,22 @@ export class VLM extends Module {
     return `VLM ${m(this.parameterCount())} parameters (${this.imageTokens} tokens per image): ${parts.join(', ')}`;
   }
 
+  /** Freezes the vision encoder and connector (stage 1: they define the latent targets): the
+   * forward pass encodes images under noGrad, so they get no gradients, and
+   * trainableParameters() leaves them out. A flag, not requiresGrad, so it survives loadStateDict. */
+  freezeEncoder(frozen = true): this {
+    this.#encoderFrozen = frozen;
+    return this;
+  }
+  get encoderFrozen(): boolean {
+    return this.#encoderFrozen;
+  }
+
+  /** The parameters an optimiser should update: all, or only the decoder's when the encoder is frozen. */
+  trainableParameters(): Tensor[] {
+    return this.#encoderFrozen ? this.lm.parameters() : this.parameters();
+  }
+
   /** images f32 [B, H, W, C] in [0, 1] -> image tokens [B, imageTokens, lmDim]. */
   encodeImages(images: Tensor): Tensor {
     return this.connector.forward(this.vision.forward(images));
@@ -165,14 +183,15 @@ export class VLM extends Module {
    * The decoder's input embeddings [B, T, lmDim]: token embeddings, with each image position
    * replaced by its image token and (when given) each latent slot by its latent. Built by one
    * indexSelect from the table [token embeddings; image tokens; latents], so gradients reach the
-   * ViT and connector (and the latents) through it.
+   * ViT and connector (unless freezeEncoder) and the latents through it.
    */
   embedInputs(batch: VlmBatch, options: { latents?: Tensor } = {}): Tensor {
     const dim = this.config.lm.dim;
     const { latents } = options;
     const rows = batch.batch * batch.length;
     const tokenRows = ops.reshape(this.lm.embed.forward(batch.tokens), [rows, dim]);
-    const imageRows = ops.reshape(this.encodeImages(batch.images), [-1, dim]);
+    const encode = () => this.encodeImages(batch.images);
+    const imageRows = ops.reshape(this.#encoderFrozen ? noGrad(encode) : encode(), [-1, dim]);
     if (imageRows.shape[0] !== batch.imagePositions.length) {
       throw argError('range', 'ERR_SHAPE', `VLM: ${imageRows.shape[0]} image tokens for ${batch.imagePositions.length} image positions`);
     }

@@ -144,6 +144,28 @@ test('gradients of the text loss reach the ViT, the connector, the decoder and t
   model.dispose();
 });
 
+test('freezeEncoder: the ViT and connector get no gradients and are not trainable; the decoder still learns', () => {
+  const model = new VLM(config).freezeEncoder();
+  const batch = mazeBatch(model);
+  model.textLoss(model.forward(batch).logits, batch).backward();
+  for (const [name, p] of model.namedParameters()) {
+    if (name.startsWith('lm.')) continue;
+    assert.is(p.grad, null, `${name} has no gradient`);
+  }
+  assert.ok(f32(model.lm.stateDict()['layers.0.attn.wq.weight'].grad!).some((g) => g !== 0));
+  assert.equal(model.trainableParameters(), model.lm.parameters());
+  assert.is(model.freezeEncoder(false).trainableParameters().length, model.parameters().length);
+  model.dispose();
+});
+
+test('gradcheck: patch merge, latent pooling and normalisation', () => {
+  const x = mm.Tensor.randn([1, 16, 2], { requiresGrad: true });
+  assert.ok(mm.gradcheck((t) => mergePatches(t), [x]).ok);
+  assert.ok(mm.gradcheck((t) => poolLatents(t, 4), [x]).ok);
+  const stats = new LatentStats(2).fit(ops.mul(mm.Tensor.randn([8, 2]), 3));
+  assert.ok(mm.gradcheck((t) => stats.denormalize(stats.normalize(ops.square(t))), [x]).ok);
+});
+
 test('prefix-LM attention: the prompt and image tokens see each other, later text is causal and unseen by them', () => {
   const model = new VLM(config);
   const batch = mazeBatch(model, 'direct', [3]);
