@@ -12,6 +12,7 @@ import { Tensor } from '../tensor.ts';
 import type { TraceLayout } from '../tasks/traces.ts';
 import type { Image } from '../tasks/types.ts';
 import { checkVlmConfig, vlmGeometry, type VlmConfig } from './config.ts';
+import { LatentStats } from './latents.ts';
 
 /** Targets that crossEntropy ignores (its default ignoreIndex). */
 export const IGNORE_INDEX = -100;
@@ -134,6 +135,9 @@ export class VLM extends Module {
   readonly vision: ViT;
   readonly connector: Connector;
   readonly lm: Decoder;
+  /** per-dimension statistics of the latent targets (buffers only), so checkpoints carry them;
+   * identity until fitted (latent_stats.fit(latentTargets(...)) on the training set) */
+  readonly latent_stats: LatentStats;
   /** image tokens per image (after the 2x2 merge) */
   readonly imageTokens: number;
   #encoderFrozen = false;
@@ -147,6 +151,7 @@ export class VLM extends Module {
     }));
     this.connector = this.registerModule('connector', new Connector(vision.dim, connector.hidden, lm.dim));
     this.lm = this.registerModule('lm', new Decoder(lm));
+    this.latent_stats = this.registerModule('latent_stats', new LatentStats(lm.dim));
     this.imageTokens = vlmGeometry(config).imageTokens;
     if (options.verbose) console.log(this.describe());
   }
@@ -154,7 +159,7 @@ export class VLM extends Module {
   /** Parameter counts per part, e.g. "VLM 1.23M parameters: vision 0.10M, connector 0.05M, lm 1.08M". */
   describe(): string {
     const m = (n: number) => `${(n / 1e6).toFixed(2)}M`;
-    const parts = this.children().map(([name, module]) => `${name} ${m(module.parameterCount())}`);
+    const parts = this.children().filter(([, module]) => module.parameterCount() > 0).map(([name, module]) => `${name} ${m(module.parameterCount())}`);
     return `VLM ${m(this.parameterCount())} parameters (${this.imageTokens} tokens per image): ${parts.join(', ')}`;
   }
 

@@ -5,6 +5,9 @@
 // latent pooling against a hand computation; latent statistics; presets; errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as mm from '../../lib/index.ts';
 import { VLM_PRESETS, vlmConfig } from '../../lib/model/config.ts';
 import { LatentStats, latentTargets, poolLatents } from '../../lib/model/latents.ts';
@@ -243,6 +246,28 @@ test('LatentStats: normalised training latents have mean 0 and std 1 per dimensi
   restored.loadStateDict(stats.stateDict());
   assert.ok(maxAbsDiff(f32(restored.normalize(latents)), f32(z)) === 0);
   throwsWith(() => stats.normalize(mm.Tensor.zeros([2, 4])), RangeError, 'ERR_SHAPE', /last dimension must be 5/);
+});
+
+test('a checkpoint round trip restores the weights and the fitted latent statistics', () => {
+  const model = new VLM(config);
+  const batch = mazeBatch(model);
+  model.latent_stats.fit(latentTargets(model, batch.images));
+  const dir = mkdtempSync(path.join(tmpdir(), 'mmcot-vlm-'));
+  try {
+    const file = path.join(dir, 'vlm.safetensors');
+    mm.saveCheckpoint(file, model, config);
+    const { tensors, metadata } = mm.readCheckpoint(file);
+    for (const t of Object.values(tensors)) t.dispose();
+    const restored = new VLM(metadata.config as typeof config);
+    mm.loadCheckpoint(file, restored);
+    assert.ok(maxAbsDiff(f32(restored.latent_stats.std), f32(model.latent_stats.std)) === 0);
+    assert.ok(f32(model.latent_stats.std).some((v) => v !== 1), 'the stats were fitted');
+    mm.noGrad(() => assert.ok(maxAbsDiff(f32(restored.forward(batch).logits), f32(model.forward(batch).logits)) === 0));
+    restored.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  model.dispose();
 });
 
 test('presets construct with the tokenizer vocabulary and report parameter counts per part', () => {
