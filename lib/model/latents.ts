@@ -6,7 +6,8 @@ import { argError } from '../errors.ts';
 import { Module } from '../nn/module.ts';
 import * as ops from '../ops/index.ts';
 import { Tensor } from '../tensor.ts';
-import type { VLM } from './vlm.ts';
+import { imagesToTensor } from './images.ts';
+import type { VLM, VlmBatch } from './vlm.ts';
 
 /**
  * Average-pools image tokens [N, P, d] (a row-major s x s grid, P = s*s) to k latents [N, k, d]:
@@ -36,6 +37,23 @@ export function latentTargets(vlm: VLM, images: Tensor): Tensor {
     tokens.dispose();
     return pooled;
   });
+}
+
+/**
+ * The target latent of every latent slot of a batch, [S, lmDim] in batch.latentPositions order
+ * (trace after trace, sketch after sketch, slot after slot): each sketch's K slots get the K
+ * pooled latents of its step image. Raw, not normalised. Null when the batch has no slots.
+ */
+export function batchLatentTargets(vlm: VLM, batch: VlmBatch): Tensor | null {
+  const spans = batch.layouts.flatMap((layout) => layout.latents);
+  if (spans.length === 0) return null;
+  const k = vlm.config.latent.k;
+  const bad = spans.find((span) => span.length !== k);
+  if (bad) throw argError('range', 'ERR_SHAPE', `batchLatentTargets: a sketch has ${bad.length} slots but the model pools K = ${k} latents (buildTrace latentSlots)`);
+  const images = imagesToTensor(spans.map((span) => span.image), { channels: vlm.config.image.channels });
+  const targets = latentTargets(vlm, images);
+  images.dispose();
+  return ops.reshape(targets, [spans.length * k, vlm.config.lm.dim]);
 }
 
 /**

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as mm from '../../lib/index.ts';
 import { VLM_PRESETS, vlmConfig } from '../../lib/model/config.ts';
-import { LatentStats, latentTargets, poolLatents } from '../../lib/model/latents.ts';
-import { IGNORE_INDEX, VLM, batchLayouts, imagesToTensor, mergePatches, type VlmBatch } from '../../lib/model/vlm.ts';
+import { LatentStats, batchLatentTargets, latentTargets, poolLatents } from '../../lib/model/latents.ts';
+import { imagesToTensor } from '../../lib/model/images.ts';
+import { IGNORE_INDEX, VLM, batchLayouts, mergePatches, type VlmBatch } from '../../lib/model/vlm.ts';
 import { buildTrace, layoutTrace } from '../../lib/tasks/traces.ts';
 import { throwsWith } from '../helpers.ts';
 
@@ -63,6 +64,8 @@ test('bad geometry gives clear errors: image not divisible by patch, odd patch g
   throwsWith(() => mergePatches(mm.Tensor.zeros([1, 9, 2])), RangeError, 'ERR_SHAPE', /3x3 patch grid is not divisible by 2/);
   throwsWith(() => mergePatches(mm.Tensor.zeros([1, 8, 2])), RangeError, 'ERR_SHAPE', /do not form a square grid/);
   throwsWith(() => poolLatents(mm.Tensor.zeros([1, 16, 2]), 9), RangeError, 'ERR_ARG', /k = 9 must be a square whose side divides the 4x4/);
+  const small = { width: 2, height: 2, data: new Float32Array(12) }, wide = { width: 3, height: 2, data: new Float32Array(18) };
+  throwsWith(() => imagesToTensor([small, wide]), RangeError, 'ERR_SHAPE', /image 1 is 3x2 with 18 values; image 0 is 2x2x3/);
   const model = new VLM(config);
   throwsWith(() => model.encodeImages(mm.Tensor.zeros([1, 64, 64, 3])), RangeError, 'ERR_SHAPE', /image must be \[B, 32, 32, 3\]/);
   const task = mm.tasks.get('maze-final');
@@ -226,6 +229,28 @@ test('latentTargets: [N, K, dim], the pooled frozen image tokens, recorded witho
   assert.is(targets.gradFn ?? null, null);
   const expected = mm.noGrad(() => poolLatents(model.encodeImages(images), config.latent.k));
   assert.ok(maxAbsDiff(f32(targets), f32(expected)) < 1e-6);
+  model.dispose();
+});
+
+test('batchLatentTargets: each latent slot gets the pooled latent of its step image, in latentPositions order', () => {
+  const model = new VLM(config);
+  const batch = mazeBatch(model);
+  const targets = batchLatentTargets(model, batch)!;
+  const D = config.lm.dim, K = config.latent.k;
+  assert.equal(targets.shape, [batch.latentPositions.length, D]);
+  const x = f32(targets);
+  let row = 0;
+  for (const layout of batch.layouts) {
+    for (const span of layout.latents) {
+      const expected = f32(latentTargets(model, imagesToTensor([span.image])));
+      assert.ok(maxAbsDiff(x.subarray(row * D, (row + K) * D), expected) < 1e-5);
+      row += K;
+    }
+  }
+  assert.is(row, batch.latentPositions.length);
+  assert.is(batchLatentTargets(model, mazeBatch(model, 'direct')), null);
+  const k2 = batchLayouts([layoutTrace(buildTrace(mm.tasks.get('maze-final').generate(1, mm.tasks.get('maze-final').levels.train[0], { size: 32 }), tokenizer, 'modal-mixed', { latentSlots: 2 }), tokenizer, { imageTokens: 16 })], { imageTokens: 16 });
+  throwsWith(() => batchLatentTargets(model, k2), RangeError, 'ERR_SHAPE', /a sketch has 2 slots but the model pools K = 4/);
   model.dispose();
 });
 
