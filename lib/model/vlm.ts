@@ -71,7 +71,8 @@ export interface VlmBatch {
   readonly layouts: readonly TraceLayout[];
 }
 
-/** Pads layouts (made with the VLM's imageTokens) to one length and gathers their images. */
+/** Pads layouts (made with the VLM's imageTokens) to one length and gathers their images. The
+ * batch owns three tensors (tokens, targets, images): build it inside mm.scope or dispose them. */
 export function batchLayouts(layouts: readonly TraceLayout[], options: { imageTokens: number; channels?: number }): VlmBatch {
   if (layouts.length === 0) throw argError('range', 'ERR_ARG', 'batchLayouts: no layouts');
   const length = Math.max(...layouts.map((l) => l.length));
