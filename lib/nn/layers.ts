@@ -185,6 +185,9 @@ export interface AttentionOptions {
 export interface AttentionForwardOptions {
   /** Additive f32 mask [T, Tk] or [B, T, Tk] (see mm.ops.attention); combines with `causal`. */
   mask?: Tensor;
+  /** Overrides the module's `causal` for this call, e.g. false when `mask` is a complete
+   * prefix-LM mask (a mask can only hide keys, so it cannot undo causal masking). */
+  causal?: boolean;
   /** Appends this call's keys/values and attends over everything cached. */
   cache?: LayerKVCache;
   /** i32 [T] or [B, T] rotary positions; default cache.length + 0..T-1 (0..T-1 without a cache). */
@@ -246,7 +249,7 @@ export class Attention extends Module {
     }
     let kvLength: number | undefined;
     if (cache) ({ k, v, kvLength } = cache.append(k, v));
-    const o = ops.attention(q, k, v, { causal: this.causal, mask, kvLength });
+    const o = ops.attention(q, k, v, { causal: options.causal ?? this.causal, mask, kvLength });
     return this.wo.forward(ops.reshape(ops.transpose(o, 1, 2), [batch, steps, this.dim]));
   }
 }

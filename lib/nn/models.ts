@@ -18,6 +18,8 @@ export interface DecoderForwardOptions {
   positions?: Tensor;
   /** Additive f32 attention mask [T, Tk] or [B, T, Tk] (e.g. mm.ops.prefixLmMask); combines with causal. */
   mask?: Tensor;
+  /** Default true; false with a complete mask of one's own, e.g. mm.ops.prefixLmMask (image tokens see each other). */
+  causal?: boolean;
 }
 
 // Module names map to the functional decoder's (lib/model/functional-decoder.ts) by dropping the
@@ -68,7 +70,7 @@ export class Decoder extends Module {
     // one positions tensor for all layers (each would otherwise build the same one)
     const positions = options.positions ?? positionRange(cache?.length ?? 0, x.shape[1], x);
     this.layers.items.forEach((block, l) => {
-      x = block.forward(x, { cache: cache?.layers[l], positions, mask: options.mask });
+      x = block.forward(x, { cache: cache?.layers[l], positions, mask: options.mask, causal: options.causal });
     });
     const hidden = this.final_norm.forward(x);
     return { logits: this.lm_head.forward(hidden), hidden };
