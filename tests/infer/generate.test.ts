@@ -162,6 +162,19 @@ test("latentSource: 'zeros' feeds zeros, 'noise' de-normalised standard normal d
   assert.ok(oracle.tokens[K + 1] !== zeros.tokens[K + 1] || Math.abs(oracle.logProbs[K + 1] - zeros.logProbs[K + 1]) > 1e-4);
 });
 
+test("latentSource 'head': a slot's latent is the head's output for the hidden state before it, de-normalised", () => {
+  const prompt = withLatent(prompts[1]);
+  const [seq] = generate({ ...model, head: regression }, [prompt], { maxNewTokens: 1, greedy: true });
+  mm.scope(() => {
+    const layout = layoutTrace(prompt, tokenizer, { imageTokens: vlm.imageTokens });
+    const { hidden } = mm.noGrad(() => vlm.forward(batchLayouts([layout], { imageTokens: vlm.imageTokens })));
+    const cond = ops.reshape(ops.slice(hidden, 1, layout.length - 1, layout.length), [1, dim]);
+    const expected = mm.noGrad(() => vlm.latent_stats.denormalize(regression.forward(cond)));
+    assert.equal(seq.latents?.shape, [1, dim]);
+    assert.ok(maxAbsDiff(f32(seq.latents), f32(expected)) < 1e-4, `${maxAbsDiff(f32(seq.latents), f32(expected))}`);
+  });
+});
+
 test('oracle latents past the gold ones repeat the last gold sketch', () => {
   const gold = mm.Tensor.randn([K, dim]);
   // a second sketch comes from the biased LM head (asserted below)
@@ -171,6 +184,14 @@ test('oracle latents past the gold ones repeat the last gold sketch', () => {
   const g = f32(gold);
   const got = f32(seq.latents);
   for (let s = 0; s < slots; s++) assert.equal(Array.from(got.slice(s * dim, (s + 1) * dim)), Array.from(g.slice((s % K) * dim, (s % K + 1) * dim)));
+});
+
+test('promptTrace keeps the unsupervised head of a trace: the full layout\'s first promptLength tokens', () => {
+  const full = layoutTrace(buildTrace(examples[0], tokenizer, 'modal-mixed', { latentSlots: K }), tokenizer, { imageTokens: vlm.imageTokens });
+  const prompt = layoutTrace(prompts[0], tokenizer, { imageTokens: vlm.imageTokens });
+  assert.is(prompt.length, full.promptLength);
+  assert.equal(Array.from(prompt.tokenIds), Array.from(full.tokenIds.slice(0, full.promptLength)));
+  assert.is(prompt.tokenIds[prompt.length - 1], special['</img>']);
 });
 
 test('bad input gives clear errors', () => {
