@@ -11,7 +11,7 @@ import { DiffusionHead, RegressionHead } from '../../lib/model/heads.ts';
 import { VLM, batchLayouts } from '../../lib/model/vlm.ts';
 import { buildTrace, layoutTrace, promptTrace, type Segment, type Trace } from '../../lib/tasks/traces.ts';
 import { generate, type GeneratedSequence } from '../../lib/infer/generate.ts';
-import { throwsWith } from '../helpers.ts';
+import { settleTensors, throwsWith } from '../helpers.ts';
 
 const { ops } = mm;
 const K = 4;
@@ -192,6 +192,16 @@ test('promptTrace keeps the unsupervised head of a trace: the full layout\'s fir
   assert.is(prompt.length, full.promptLength);
   assert.equal(Array.from(prompt.tokenIds), Array.from(full.tokenIds.slice(0, full.promptLength)));
   assert.is(prompt.tokenIds[prompt.length - 1], special['</img>']);
+});
+
+test('generation frees everything but the returned latents (cache and no cache)', async () => {
+  for (const useCache of [true, false]) {
+    const base = await settleTensors(() => mm.memory().cpu.tensors);
+    const out = generate(model, prompts, { maxNewTokens: 12, seed: 2, latentSteps: 3, useCache });
+    const owned = out.filter((seq) => seq.latents).length;
+    assert.is(await settleTensors(() => mm.memory().cpu.tensors), base + owned, `useCache ${useCache}`);
+    for (const seq of out) seq.latents?.dispose();
+  }
 });
 
 test('bad input gives clear errors', () => {
