@@ -89,6 +89,7 @@ export function generate(model: GenerateModel, prompts: readonly Trace[], option
   const source = options.latentSource ?? 'head';
   const useCache = options.useCache ?? true;
   const dim = vlm.config.lm.dim;
+  const device = vlm.lm.lm_head.weight.device; // the tensors made here go where the model is
   if (!Array.isArray(prompts) || prompts.length === 0) throw argError('range', 'ERR_ARG', 'generate: no prompts');
   if (!Number.isInteger(k) || k < 1) throw argError('range', 'ERR_ARG', `generate: latentSlots must be a positive integer, got ${k}`);
   if (!Number.isInteger(maxNew) || maxNew < 1) throw argError('range', 'ERR_ARG', `generate: maxNewTokens must be a positive integer, got ${maxNew}`);
@@ -133,10 +134,10 @@ export function generate(model: GenerateModel, prompts: readonly Trace[], option
         for (let j = pads[b]; j < keys; j++) if (j <= i || j < prefixEnds[b]) data[base + j] = 0;
       }
     }
-    return Tensor.from(data, [rows, queries, keys]);
+    return Tensor.from(data, [rows, queries, keys], { device });
   };
   const positions = (start: number, count: number): Tensor =>
-    Tensor.from(Int32Array.from({ length: rows * count }, (_, n) => Math.max(0, start + (n % count) - pads[Math.floor(n / count)])), [rows, count], { dtype: 'i32' });
+    Tensor.from(Int32Array.from({ length: rows * count }, (_, n) => Math.max(0, start + (n % count) - pads[Math.floor(n / count)])), [rows, count], { dtype: 'i32', device });
 
   const states: RowState[] = layouts.map((l) => (l.tokenIds[l.length - 1] === special['<latent>'] ? { mode: 'slot', index: 0 } : { mode: 'text' }));
   const out = layouts.map(() => ({ tokens: [] as number[], chosen: [] as number[], logProbs: [] as number[], latents: [] as Tensor[], stop: 'length' as 'eos' | 'length' }));
@@ -153,7 +154,7 @@ export function generate(model: GenerateModel, prompts: readonly Trace[], option
         for (let b = 0; b < rows; b++) {
           for (let t = 0; t < promptLength; t++) index[b * promptLength + t] = b * promptLength + (t < pads[b] ? layouts[b].length + t : t - pads[b]);
         }
-        const x = ops.reshape(ops.indexSelect(right, 0, Tensor.from(index, [index.length], { dtype: 'i32' })), [rows, promptLength, dim]);
+        const x = ops.reshape(ops.indexSelect(right, 0, Tensor.from(index, [index.length], { dtype: 'i32', device })), [rows, promptLength, dim]);
         const result = vlm.lm.forward(x, { cache: cache ?? undefined, mask: mask(0, promptLength, promptLength), causal: false, positions: positions(0, promptLength) });
         return { ...lastPosition(result, rows, promptLength, dim), x };
       });
@@ -185,14 +186,14 @@ export function generate(model: GenerateModel, prompts: readonly Trace[], option
               states[b] = { mode: 'text' };
             }
           });
-          const tokenRows = ops.reshape(vlm.lm.embed.forward(Tensor.from(picked, [rows], { dtype: 'i32' })), [rows, dim]);
+          const tokenRows = ops.reshape(vlm.lm.embed.forward(Tensor.from(picked, [rows], { dtype: 'i32', device })), [rows, dim]);
           let input = tokenRows;
           if (slotRows.length > 0) {
             const latents = slotLatents(slotRows, step.hidden);
             slotRows.forEach((b, i) => out[b].latents.push(keep(ops.slice(latents, 0, i, i + 1))));
             const index = Int32Array.from({ length: rows }, (_, b) => b);
             slotRows.forEach((b, i) => { index[b] = rows + i; });
-            input = ops.indexSelect(ops.concat([tokenRows, latents], 0), 0, Tensor.from(index, [rows], { dtype: 'i32' }));
+            input = ops.indexSelect(ops.concat([tokenRows, latents], 0), 0, Tensor.from(index, [rows], { dtype: 'i32', device }));
           }
           const x = ops.reshape(input, [rows, 1, dim]);
           if (cache) {
@@ -227,8 +228,8 @@ export function generate(model: GenerateModel, prompts: readonly Trace[], option
   /** Raw latents [slotRows.length, dim] for the rows in latent mode; cond = their last hidden state. */
   function slotLatents(slotRows: number[], hidden: Tensor): Tensor {
     const n = slotRows.length;
-    if (source === 'zeros') return Tensor.zeros([n, dim]);
-    if (source === 'noise') return vlm.latent_stats.denormalize(Tensor.randn([n, dim]));
+    if (source === 'zeros') return Tensor.zeros([n, dim], { device });
+    if (source === 'noise') return vlm.latent_stats.denormalize(Tensor.randn([n, dim], { device }));
     if (source === 'oracle') {
       return ops.concat(slotRows.map((b) => {
         const gold = oracle![b];
@@ -238,7 +239,7 @@ export function generate(model: GenerateModel, prompts: readonly Trace[], option
         return ops.slice(gold, 0, i, i + 1);
       }), 0);
     }
-    const cond = ops.indexSelect(hidden, 0, Tensor.from(Int32Array.from(slotRows), [n], { dtype: 'i32' }));
+    const cond = ops.indexSelect(hidden, 0, Tensor.from(Int32Array.from(slotRows), [n], { dtype: 'i32', device }));
     const normalised = head instanceof DiffusionHead
       ? head.sample(cond, { steps: options.latentSteps, temperature: options.latentTemperature, method: options.latentMethod })
       : head.forward(cond);
