@@ -10,7 +10,7 @@ import { vlmConfig } from '../../lib/model/config.ts';
 import { DiffusionHead, RegressionHead } from '../../lib/model/heads.ts';
 import { VLM, batchLayouts } from '../../lib/model/vlm.ts';
 import { buildTrace, layoutTrace, promptTrace, type Segment, type Trace } from '../../lib/tasks/traces.ts';
-import { generate, type GeneratedSequence } from '../../lib/infer/generate.ts';
+import { answerText, generate, type GeneratedSequence } from '../../lib/infer/generate.ts';
 import { settleTensors, throwsWith } from '../helpers.ts';
 
 const { ops } = mm;
@@ -202,6 +202,14 @@ test('generation frees everything but the returned latents at once, not by GC (c
     assert.is(mm.memory().cpu.tensors, base + owned, `useCache ${useCache}`);
     for (const seq of out) seq.latents?.dispose();
   }
+});
+
+test('answerText: the words after the last <answer> up to <eos> or the end', () => {
+  const ids = (text: string) => Array.from(tokenizer.encode(text));
+  const [a, e] = [special['<answer>'], special['<eos>']];
+  assert.is(answerText([...ids('left'), a, ...ids('up 3'), e, ...ids('down')], tokenizer), 'up 3');
+  assert.is(answerText([a, ...ids('left'), a, ...ids('right')], tokenizer), 'right');
+  assert.is(answerText(ids('left right'), tokenizer), '');
 });
 
 test('bad input gives clear errors', () => {
