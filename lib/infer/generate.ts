@@ -120,9 +120,9 @@ export function generate(model: GenerateModel, prompts: readonly Trace[], option
   const pads = layouts.map((l) => promptLength - l.length);
   const maxLen = promptLength + maxNew;
 
-  // Per row: key j is visible from query i when it is a real position and either i's prefix
-  // (the image block, seen bidirectionally) or causal; pad queries see only themselves, so no
-  // attention row is empty.
+  // Per row: key j is visible from query i when j is not padding and either j <= i (causal) or j
+  // is in the prompt's prefix (up to the end of its image, seen bidirectionally, as VLM.forward's
+  // 'prefix' attention); a pad query sees only itself, so no attention row is empty.
   const prefixEnds = layouts.map((l, b) => pads[b] + (l.images.length ? l.images[l.images.length - 1].start + l.images[l.images.length - 1].length : 0));
   const mask = (queryStart: number, queries: number, keys: number): Tensor => {
     const data = new Float32Array(rows * queries * keys).fill(-Infinity);
