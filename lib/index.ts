@@ -22,3 +22,4 @@ export { saveCheckpoint, loadCheckpoint, readCheckpoint, type CheckpointMetadata
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, type SafetensorsContents } from './io/safetensors.ts';
 export { Tokenizer } from './model/tokenizer.ts';
 export * as model from './model/index.ts';
+export * as infer from './infer/index.ts';

@@ -82,6 +82,13 @@ export function buildTrace(example: Example, tokenizer: Tokenizer, kind: TraceKi
   return { kind, segments };
 }
 
+/** The prompt of a trace: its leading unsupervised segments (`<bos> question <img> [image] </img>`),
+ * what generation starts from (lib/infer/generate.ts). */
+export function promptTrace(trace: Trace): Trace {
+  const end = trace.segments.findIndex((segment) => segment.type !== 'image' && (segment.type === 'latent' || segment.supervised));
+  return { kind: trace.kind, segments: end < 0 ? trace.segments : trace.segments.slice(0, end) };
+}
+
 /** Positions of one image or sketch in a laid-out trace. */
 export interface ImageSpan {
   /** position of the first placeholder token */
