@@ -12,15 +12,17 @@ import * as mm from '../../lib/index.ts';
 import { ModalMixedModel, type ModalMixedConfig } from '../../lib/model/modal-mixed.ts';
 import { batchLayouts } from '../../lib/model/vlm.ts';
 import { buildTrace, layoutTrace } from '../../lib/tasks/traces.ts';
-import { formatProgress, trainSft, type SftProgress } from '../../lib/train/sft.ts';
+import { formatProgress, trainSft, type SftProgress, type SftResult } from '../../lib/train/sft.ts';
 import { greedyChain } from '../../cli/commands/train.ts';
 import { repoRoot, throwsWith } from '../helpers.ts';
 
 const logged: SftProgress[] = [];
-// 4 fixed traces, 16 steps: long enough for the loss to fall, a few seconds on the tiny preset
-const run = trainSft({ task: 'maze-final', preset: 'tiny', steps: 16, batchSize: 4, examples: 4, lr: 3e-3, seed: 1, logEvery: 5, log: (p) => logged.push(p) });
+// trained in the first test, not at import: uvu imports every test file before running any
+let run: SftResult;
 
 test('trainSft: the loss falls over a few steps, and progress is logged every logEvery steps and at the end', () => {
+  // 4 fixed traces, 16 steps: long enough for the loss to fall, a few seconds on the tiny preset
+  run = trainSft({ task: 'maze-final', preset: 'tiny', steps: 16, batchSize: 4, examples: 4, lr: 3e-3, seed: 1, logEvery: 5, log: (p) => logged.push(p) });
   const { history } = run;
   assert.is(history.length, 16);
   const first = history[0], last = history[history.length - 1];
@@ -65,7 +67,7 @@ test('greedyChain: every <latent> is followed by K sampled latents and </latent>
   const opened = chain.text.split('<latent>').length - 1;
   assert.is(chain.text.split(`<latent> [${k} latents] </latent>`).length - 1, opened, chain.text);
   assert.ok(opened > 0, `the trained model emits sketches: ${chain.text}`);
-  if (chain.answer !== null) assert.not.match(chain.answer, /</);
+  if (chain.answer !== null) assert.not.match(chain.answer, /</);  run.model.dispose();
 });
 
 test('trainSft rejects bad options', () => {
