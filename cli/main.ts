@@ -5,9 +5,10 @@ import { pathToFileURL } from 'node:url';
 import { describeFlags, parseArgs, UsageError } from './args.ts';
 import type { Command } from './command.ts';
 import { tasksCommands } from './commands/tasks.ts';
+import { trainCommands } from './commands/train.ts';
 
 /** Every subcommand. New ones (train, eval, bench, report) are added here. */
-const COMMANDS: readonly Command[] = [...tasksCommands];
+const COMMANDS: readonly Command[] = [...tasksCommands, ...trainCommands];
 
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;

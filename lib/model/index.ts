@@ -4,3 +4,4 @@ export { vlmConfig, vlmGeometry, checkVlmConfig, VLM_PRESETS, type VlmConfig, ty
 export { VLM, Connector, mergePatches, batchLayouts, IGNORE_INDEX, type VlmBatch, type VlmForwardOptions } from './vlm.ts';
 export { latentTargets, batchLatentTargets, poolLatents, LatentStats } from './latents.ts';
 export { imagesToTensor } from './images.ts';
+export { ModalMixedModel, fitLatentStats, type ModalMixedConfig, type LatentHeadConfig, type ModalMixedLoss } from './modal-mixed.ts';
