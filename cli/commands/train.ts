@@ -2,19 +2,14 @@
 // chain for a held-out (test split) example and whether its answer verifies.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { noGrad } from '../../lib/autograd.ts';
 import { saveCheckpoint } from '../../lib/io/checkpoint.ts';
 import type { ModalMixedModel } from '../../lib/model/modal-mixed.ts';
 import { VLM_PRESETS, type VlmPreset } from '../../lib/model/config.ts';
-import { SPECIAL_TOKENS, type Tokenizer } from '../../lib/model/tokenizer.ts';
-import { batchLayouts } from '../../lib/model/vlm.ts';
-import * as ops from '../../lib/ops/index.ts';
-import { greedy } from '../../lib/sampling.ts';
-import { scope } from '../../lib/scope.ts';
-import { Tensor } from '../../lib/tensor.ts';
+import type { Tokenizer } from '../../lib/model/tokenizer.ts';
 import { get } from '../../lib/tasks/registry.ts';
 import { splitExample } from '../../lib/tasks/splits.ts';
-import { buildTrace, layoutTrace, type TraceLayout } from '../../lib/tasks/traces.ts';
+import { buildTrace, promptTrace } from '../../lib/tasks/traces.ts';
+import { generate } from '../../lib/infer/generate.ts';
 import type { Example } from '../../lib/tasks/types.ts';
 import { progressPrinter, trainSft } from '../../lib/train/sft.ts';
 import { UsageError } from '../args.ts';
@@ -68,69 +63,27 @@ const trainCommand = defineCommand({
 });
 
 // ---- one generated chain --------------------------------------------------------------------
-// TODO: switch to generate() from lib/infer/generate.ts (batched, KV cache) once it is merged;
-// this is the simplest correct decode: greedy, the whole sequence recomputed at every step.
-
-/**
- * Greedy modal-mixed decode of one example: after the prompt, the argmax token is appended; on
- * `<latent>`, K latents are sampled by the head, each conditioned on the hidden state of the
- * position before its slot and fed back de-normalised, then `</latent>` is forced. Stops at
- * `<eos>` or `maxTokens`. Returns the chain as text (sketches shown as [K latents]) and the text
- * after `<answer>`, or null without one.
- */
+/** One greedy modal-mixed chain for `example` (lib/infer/generate.ts, KV cache, the head's
+ * sketches), with each run of latent slots shown as "[K latents]" and the answer text. */
 export function greedyChain(model: ModalMixedModel, tokenizer: Tokenizer, example: Example, maxTokens = 200): { text: string; answer: string | null } {
-  const { vlm, head } = model;
-  const k = vlm.config.latent.k;
-  const full = layoutTrace(buildTrace(example, tokenizer, 'modal-mixed', { latentSlots: k }), tokenizer, { imageTokens: vlm.imageTokens });
-  const ids = Array.from(full.tokenIds.subarray(0, full.promptLength));
-  const slots: number[] = [];
-  const latents: Tensor[] = []; // de-normalised, [1, dim] each
-  const step = (): { next: number; cond: Tensor } => scope(() => {
-    const layout: TraceLayout = {
-      ...full, length: ids.length, tokenIds: Int32Array.from(ids), supervised: new Uint8Array(ids.length),
-      latents: [], latentSlotPositions: Int32Array.from(slots),
-    };
-    const batch = batchLayouts([layout], { imageTokens: vlm.imageTokens, channels: vlm.config.image.channels });
-    const { logits, hidden } = vlm.forward(batch, latents.length ? { latents: ops.concat(latents, 0) } : {});
-    const last = ids.length - 1;
-    return { next: greedy(ops.slice(logits, 1, last, last + 1)).item(), cond: ops.reshape(ops.slice(hidden, 1, last, last + 1), [1, -1]) };
-  });
-  const { special } = tokenizer;
-  noGrad(() => {
-    while (ids.length - full.promptLength < maxTokens) {
-      const { next, cond } = step();
-      cond.dispose();
-      ids.push(next);
-      if (next === special['<eos>']) break;
-      if (next !== special['<latent>']) continue;
-      for (let i = 0; i < k; i++) {
-        const { cond: c } = step();
-        const z = head.sample(c);
-        latents.push(vlm.latent_stats.denormalize(z));
-        c.dispose(); z.dispose();
-        // the slot's own position: the next one
-        slots.push(ids.length);
-        ids.push(special['<latent_slot>']);
-      }
-      ids.push(special['</latent>']);
-    }
-  });
-  for (const l of latents) l.dispose();
-  const chain = ids.slice(full.promptLength);
+  const k = model.vlm.config.latent.k;
+  const prompt = promptTrace(buildTrace(example, tokenizer, 'modal-mixed', { latentSlots: k }));
+  const [result] = generate({ vlm: model.vlm, head: model.head, tokenizer, latentSlots: k }, [prompt], { greedy: true, maxNewTokens: maxTokens });
+  result.latents?.dispose();
+  const slot = tokenizer.special['<latent_slot>'];
   const words: string[] = [];
+  const chain = result.tokens;
   for (let i = 0; i < chain.length; i++) {
-    if (chain[i] === special['<latent_slot>']) {
-      let n = 0;
-      while (chain[i + n] === special['<latent_slot>']) n++;
-      words.push(`[${n} latents]`);
-      i += n - 1;
-    } else words.push(tokenizer.decode([chain[i]]));
+    if (chain[i] !== slot) {
+      words.push(tokenizer.decode([chain[i]]));
+      continue;
+    }
+    let n = 0;
+    while (chain[i + n] === slot) n++;
+    words.push(`[${n} latents]`);
+    i += n - 1;
   }
-  const answerAt = chain.indexOf(special['<answer>']);
-  // the answer runs from <answer> to the next control token (normally <eos>)
-  const end = chain.findIndex((id, i) => i > answerAt && id < SPECIAL_TOKENS.length);
-  const answer = answerAt < 0 ? null : tokenizer.decode(chain.slice(answerAt + 1, end < 0 ? undefined : end));
-  return { text: words.join(' '), answer };
+  return { text: words.join(' '), answer: chain.includes(tokenizer.special['<answer>']) ? result.answer : null };
 }
 
 export const trainCommands: readonly Command[] = [trainCommand];

@@ -64,10 +64,13 @@ test('greedyChain: every <latent> is followed by K sampled latents and </latent>
   mm.manualSeed(2);
   const chain = greedyChain(run.model, run.tokenizer, example, 60);
   const k = run.config.vlm.latent.k;
-  const opened = chain.text.split('<latent>').length - 1;
-  assert.is(chain.text.split(`<latent> [${k} latents] </latent>`).length - 1, opened, chain.text);
+  // the length limit may cut the last sketch short; every other one is complete
+  const text = chain.text.replace(/<latent>( \[\d+ latents\])?$/, '');
+  const opened = text.split('<latent>').length - 1;
+  assert.is(text.split(`<latent> [${k} latents] </latent>`).length - 1, opened, chain.text);
   assert.ok(opened > 0, `the trained model emits sketches: ${chain.text}`);
-  if (chain.answer !== null) assert.not.match(chain.answer, /</);  run.model.dispose();
+  if (chain.answer !== null) assert.not.match(chain.answer, /</);
+  run.model.dispose();
 });
 
 test('trainSft rejects bad options', () => {
