@@ -46,7 +46,9 @@ const trainCommand = defineCommand({
     const lr = parseLr(flags.lr);
     const steps = flags.steps ?? TRAIN_DEFAULTS.steps, batchSize = flags.batch ?? TRAIN_DEFAULTS.batch, seed = flags.seed ?? TRAIN_DEFAULTS.seed;
     process.stdout.write(`train: ${taskId}, preset ${preset}, ${steps} steps of ${batchSize} traces, lr ${lr}, seed ${seed}\n`);
-    const { model, tokenizer, config } = trainSft({ task: taskId, preset, steps, batchSize, lr, seed, log: progressPrinter(process.stdout) });
+    const { model, tokenizer, config } = trainSft({
+      task: taskId, preset, steps, batchSize, lr, seed, log: progressPrinter(process.stdout), announce: (d) => process.stdout.write(`${d}\n`),
+    });
     if (flags.out !== undefined) {
       const dir = resolve(flags.out);
       mkdirSync(dir, { recursive: true });

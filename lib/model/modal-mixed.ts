@@ -71,6 +71,11 @@ export class ModalMixedModel extends Module {
     this.registerModule('head', this.head);
   }
 
+  /** Parameter counts per part, e.g. "ModalMixedModel 1.9M parameters: VLM 0.61M (...); head 1.3M". */
+  describe(): string {
+    return `ModalMixedModel ${(this.parameterCount() / 1e6).toFixed(2)}M parameters: ${this.vlm.describe()}; ${this.config.head.kind} head ${(this.head.parameterCount() / 1e6).toFixed(2)}M`;
+  }
+
   /** What the optimiser updates: the decoder and the head (the encoder is frozen). */
   trainableParameters(): Tensor[] {
     return [...this.vlm.trainableParameters(), ...this.head.parameters()];

@@ -46,6 +46,8 @@ export interface SftOptions {
   examples?: number;
   /** overrides of the head config and lambda */
   model?: Partial<Omit<ModalMixedConfig, 'vlm'>>;
+  /** called once with the model's parameter counts (ModalMixedModel.describe()) when it is built */
+  announce?: (description: string) => void;
   /** called every `logEvery` steps (default 10) and at the last step */
   log?: (progress: SftProgress) => void;
   logEvery?: number;
@@ -78,6 +80,7 @@ export function trainSft(options: SftOptions): SftResult {
   const tokenizer = Tokenizer.fromTasks(list());
   const config = modalMixedConfig(preset, tokenizer, options.model);
   const model = new ModalMixedModel(config);
+  options.announce?.(model.describe());
   const examples = splitExamples(task, 'train', nExamples, { size: config.vlm.image.size });
   fitLatentStats(model, examples.slice(0, 256));
   const k = config.vlm.latent.k;

@@ -22,8 +22,11 @@ let run: SftResult;
 
 test('trainSft: the loss falls over a few steps, and progress is logged every logEvery steps and at the end', () => {
   // 4 fixed traces, 16 steps: long enough for the loss to fall, a few seconds on the tiny preset
-  run = trainSft({ task: 'maze-final', preset: 'tiny', steps: 16, batchSize: 4, examples: 4, lr: 3e-3, seed: 1, logEvery: 5, log: (p) => logged.push(p) });
+  const announced: string[] = [];
+  run = trainSft({ task: 'maze-final', preset: 'tiny', steps: 16, batchSize: 4, examples: 4, lr: 3e-3, seed: 1, logEvery: 5, log: (p) => logged.push(p), announce: (d) => announced.push(d) });
   const { history } = run;
+  assert.equal(announced, [run.model.describe()], 'the parameter counts are announced once, at construction');
+  assert.match(announced[0], new RegExp(`^ModalMixedModel ${(run.model.parameterCount() / 1e6).toFixed(2)}M parameters: VLM .*vision .*connector .*lm .*; diffusion head`));
   assert.is(history.length, 16);
   const first = history[0], last = history[history.length - 1];
   assert.ok(last.loss < first.loss * 0.6, `loss ${first.loss.toFixed(3)} -> ${last.loss.toFixed(3)}`);
