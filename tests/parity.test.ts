@@ -4,34 +4,11 @@
 // with Debian's python3-torch) to 1e-4 relative.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as mm from '../lib/index.ts';
 import { decoderLoss, type DecoderConfig } from '../lib/model/functional-decoder.ts';
-import { repoRoot } from './helpers.ts';
+import { loadGolden, relativeError, type TinyTransformerGolden } from './fixtures/golden.ts';
 
-interface Golden {
-  format: string;
-  version: number;
-  config: { vocab: number; dim: number; layers: number; heads: number; hidden: number; batch: number; seq: number; eps: number; rope_base: number };
-  tokens: number[];
-  targets: number[];
-  loss: number;
-  params: Record<string, { shape: number[]; data: number[] }>;
-  grads: Record<string, number[]>;
-}
-
-const golden = JSON.parse(readFileSync(path.join(repoRoot, 'tests/fixtures/tiny-transformer.json'), 'utf8')) as Golden;
-
-/** max |a - b| over max |b|: relative error of a whole tensor, robust to entries near zero. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let diff = 0, scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / scale;
-}
+const golden = loadGolden<TinyTransformerGolden>('tiny-transformer.json');
 
 test('golden file header', () => {
   assert.is(golden.format, 'mmcot-golden');

@@ -7,13 +7,11 @@
 // script built (tokens, targets, image and latent positions, prefix lengths).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as mm from '../../lib/index.ts';
 import type { VlmConfig } from '../../lib/model/config.ts';
 import { VLM, batchLayouts } from '../../lib/model/vlm.ts';
 import type { TraceLayout } from '../../lib/tasks/traces.ts';
-import { repoRoot } from '../helpers.ts';
+import { loadGolden, relativeError } from '../fixtures/golden.ts';
 
 interface Data {
   shape: number[];
@@ -35,19 +33,8 @@ interface Golden {
   latentsGrad: number[];
 }
 
-const golden = JSON.parse(readFileSync(path.join(repoRoot, 'tests/fixtures/tiny-vlm.json'), 'utf8')) as Golden;
+const golden = loadGolden<Golden>('tiny-vlm.json');
 const TOLERANCE = 1e-4;
-
-/** max |a - b| over max |b|: relative error of a whole tensor, robust to entries near zero. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.is(actual.length, expected.length, 'tensor sizes differ');
-  let diff = 0, scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / scale;
-}
 
 /** The script's layouts as TraceLayouts (only the pieces batchLayouts reads are meaningful). */
 function traceLayouts(model: VLM): TraceLayout[] {

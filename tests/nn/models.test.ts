@@ -3,35 +3,19 @@
 // ViT's patches, shapes and gradients; state dicts survive a safetensors round trip.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as mm from '../../lib/index.ts';
 import { decoderLogits } from '../../lib/model/functional-decoder.ts';
-import { repoRoot, throwsWith } from '../helpers.ts';
+import { throwsWith } from '../helpers.ts';
+import { loadGolden, relativeError, type TinyTransformerGolden } from '../fixtures/golden.ts';
 
 const { ops, nn } = mm;
 
-interface Golden {
-  config: { vocab: number; dim: number; layers: number; heads: number; hidden: number; batch: number; seq: number; eps: number; rope_base: number };
-  tokens: number[];
-  targets: number[];
-  loss: number;
-  params: Record<string, { shape: number[]; data: number[] }>;
-  grads: Record<string, number[]>;
-}
-const golden = JSON.parse(readFileSync(path.join(repoRoot, 'tests/fixtures/tiny-transformer.json'), 'utf8')) as Golden;
+const golden = loadGolden<TinyTransformerGolden>('tiny-transformer.json');
 const g = golden.config;
 const config: mm.nn.DecoderConfig = { vocab: g.vocab, dim: g.dim, layers: g.layers, heads: g.heads, hidden: g.hidden, eps: g.eps, ropeBase: g.rope_base };
-
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let diff = 0, scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / scale;
-}
 
 function maxDiff(a: mm.Tensor, b: mm.Tensor): number {
   assert.equal(a.shape, b.shape);
