@@ -258,6 +258,15 @@ mm_status rows_of(const char* op, const mm_tensor* a, int64_t* rows, int64_t* D)
   return MM_OK;
 }
 
+// a and b [..., D] of one shape, a valid reduction and eps > 0; rows = numel / D.
+mm_status check_cosine_inputs(const char* op, const mm_tensor* a, const mm_tensor* b, double eps, mm_reduction reduction, int64_t* rows,
+                              int64_t* D) {
+  MM_TRY(check_pair(op, a, b));
+  MM_TRY(check_reduction(op, reduction));
+  if (!(eps > 0) || !std::isfinite(eps)) return mm::fail(MM_ERR_ARG, "%s: eps must be a finite number > 0, got %g", op, eps);
+  return rows_of(op, a, rows, D);
+}
+
 }  // namespace
 
 extern "C" mm_status mm_mse_loss(const mm_tensor* a, const mm_tensor* b, mm_reduction reduction, mm_tensor** out) {
@@ -304,11 +313,8 @@ extern "C" mm_status mm_mse_loss_backward(const mm_tensor* a, const mm_tensor* b
 extern "C" mm_status mm_cosine_distance(const mm_tensor* a, const mm_tensor* b, double eps, mm_reduction reduction, mm_tensor** out) {
   const char* op = "cosineDistance";
   return mm::guarded(op, [&]() -> mm_status {
-    MM_TRY(check_pair(op, a, b));
-    MM_TRY(check_reduction(op, reduction));
-    if (!(eps > 0) || !std::isfinite(eps)) return mm::fail(MM_ERR_ARG, "%s: eps must be a finite number > 0, got %g", op, eps);
     int64_t rows = 0, D = 0;
-    MM_TRY(rows_of(op, a, &rows, &D));
+    MM_TRY(check_cosine_inputs(op, a, b, eps, reduction, &rows, &D));
     if (mm::on_cuda(a)) return mm::not_on_cuda_yet(op);
     std::vector<double> distance(static_cast<size_t>(rows));
     mm::cpu::cosine_distance_rows(f32(a), f32(b), rows, D, eps, distance.data());
@@ -331,11 +337,8 @@ extern "C" mm_status mm_cosine_distance_backward(const mm_tensor* a, const mm_te
                                                  mm_tensor** grad_a) {
   const char* op = "cosineDistance backward";
   return mm::guarded(op, [&]() -> mm_status {
-    MM_TRY(check_pair(op, a, b));
-    MM_TRY(check_reduction(op, reduction));
-    if (!(eps > 0) || !std::isfinite(eps)) return mm::fail(MM_ERR_ARG, "%s: eps must be a finite number > 0, got %g", op, eps);
     int64_t rows = 0, D = 0;
-    MM_TRY(rows_of(op, a, &rows, &D));
+    MM_TRY(check_cosine_inputs(op, a, b, eps, reduction, &rows, &D));
     MM_TRY(mm::check_dtype(op, "grad", grad, MM_F32));
     MM_TRY(mm::check_same_device(op, "a", a, "grad", grad));
     const int64_t expected = reduction == MM_REDUCTION_NONE ? rows : 1;
