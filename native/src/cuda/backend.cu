@@ -1,18 +1,18 @@
 // The CUDA backend: a caching allocator over cudaMalloc, one non-blocking stream per device,
 // async copies, and grid-stride kernels for fills, casts and Philox random fills. The host only
 // waits where a value is read (copy_to_host) or on an explicit synchronize().
-#include <cuda_runtime.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 
 #include "../core/backend.h"
 #include "../core/convert.h"
 #include "../core/philox.h"
 #include "../core/status.h"
+#include "common.cuh"
 
 namespace mm {
 namespace {
@@ -158,7 +158,7 @@ class CudaBackend final : public Backend {
     if (!bytes) return MM_OK;
     MM_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, streams_[device]), "copy to host");
     MM_CUDA_TRY(cudaStreamSynchronize(streams_[device]), "copy to host (synchronize)");
-    return MM_OK;
+    return check_device_errors(device);
   }
 
   mm_status copy_on_device(int device, void* dst, const void* src, size_t bytes) override {
@@ -205,6 +205,7 @@ class CudaBackend final : public Backend {
       if (!streams_[d]) continue;
       MM_CUDA_TRY(cudaSetDevice(d), "cudaSetDevice");
       MM_CUDA_TRY(cudaStreamSynchronize(streams_[d]), "synchronize");
+      MM_TRY(check_device_errors(d));
     }
     return MM_OK;
   }
@@ -222,8 +223,24 @@ class CudaBackend final : public Backend {
     return total;
   }
 
- private:
+ public:
+  cudaStream_t stream(int device) const { return streams_[device]; }
+
+  // The device's error flag (device.h), allocated and zeroed on first use.
+  mm_status error_flag(int device, int** out) {
+    if (!error_flags_[device]) {
+      void* p = nullptr;
+      MM_CUDA_TRY(cudaMalloc(&p, sizeof(int)), "cudaMalloc (error flag)");
+      MM_CUDA_TRY(cudaMemsetAsync(p, 0, sizeof(int), streams_[device]), "cudaMemset (error flag)");
+      error_flags_[device] = static_cast<int*>(p);
+    }
+    *out = error_flags_[device];
+    return MM_OK;
+  }
+  void note_checking_op(int device, const char* op) { checking_op_[device] = op; }
+
   // Makes `device` current and creates its stream on first use.
+ public:
   mm_status use(int device) {
     if (device < 0 || device >= devices_) return fail(MM_ERR_DEVICE, "device cuda:%d does not exist", device);
     MM_CUDA_TRY(cudaSetDevice(device), "cudaSetDevice");
@@ -234,6 +251,22 @@ class CudaBackend final : public Backend {
     return MM_OK;
   }
 
+  // Called after the stream was synchronised: raises (and clears) an error a kernel recorded.
+  mm_status check_device_errors(int device) {
+    if (!error_flags_[device]) return MM_OK;
+    int code = 0;
+    MM_CUDA_TRY(cudaMemcpy(&code, error_flags_[device], sizeof(int), cudaMemcpyDeviceToHost), "read device error flag");
+    if (code == cuda::kDeviceOk) return MM_OK;
+    MM_CUDA_TRY(cudaMemset(error_flags_[device], 0, sizeof(int)), "clear device error flag");
+    const char* op = checking_op_[device] ? checking_op_[device] : "a kernel";
+    if (code == cuda::kIndexOutOfRange)
+      return fail(MM_ERR_ARG, "%s (on cuda:%d): an index was out of range; the kernel's output for it is zero (reported when the host next waited on the device)", op, device);
+    if (code == cuda::kTargetOutOfRange)
+      return fail(MM_ERR_ARG, "%s (on cuda:%d): a target class was out of range and not ignoreIndex (reported when the host next waited on the device)", op, device);
+    return fail(MM_ERR_INTERNAL, "%s (on cuda:%d): unknown device error code %d", op, device, code);
+  }
+
+ private:
   static mm_status launched(const char* what) {
     const cudaError_t err = cudaGetLastError();
     return err == cudaSuccess ? MM_OK : cuda_fail(err, what);
@@ -253,6 +286,8 @@ class CudaBackend final : public Backend {
   std::multimap<size_t, void*> free_[kMaxDevices];
   int64_t in_use_[kMaxDevices] = {};
   int64_t cached_[kMaxDevices] = {};
+  int* error_flags_[kMaxDevices] = {};
+  const char* checking_op_[kMaxDevices] = {};
 };
 
 struct CudaProbe {
@@ -288,7 +323,63 @@ const CudaProbe& probe() {
   return result;
 }
 
+thread_local int t_current_device = 0;
+
+CudaBackend& backend_or_throw() {
+  CudaBackend* b = probe().backend;
+  if (!b) throw std::runtime_error("CUDA kernel launched without a usable CUDA backend");
+  return *b;
+}
+
 }  // namespace
+
+namespace cuda {
+
+mm_status select_device(int device) {
+  CudaBackend* b = probe().backend;
+  if (!b) return fail(MM_ERR_DEVICE, "CUDA is not available: %s", probe().why);
+  MM_TRY(b->use(device));
+  t_current_device = device;
+  return MM_OK;
+}
+int current_device() { return t_current_device; }
+cudaStream_t stream() { return backend_or_throw().stream(t_current_device); }
+
+size_t max_shared_memory() {
+  static size_t bytes[kMaxDevices] = {};
+  const int d = t_current_device;
+  if (!bytes[d]) {
+    int v = 0;
+    if (cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, d) != cudaSuccess) {
+      cudaGetLastError();
+      v = 48 * 1024;
+    }
+    bytes[d] = static_cast<size_t>(v);
+  }
+  return bytes[d];
+}
+
+mm_status cuda_status(cudaError_t err, const char* what) { return err == cudaSuccess ? MM_OK : cuda_fail(err, what); }
+
+Scratch::~Scratch() {
+  if (CudaBackend* b = probe().backend; b && ptr_) b->release(device_, ptr_, bytes_);
+}
+mm_status Scratch::allocate(size_t bytes) {
+  if (ptr_) backend_or_throw().release(device_, ptr_, bytes_);
+  ptr_ = nullptr;
+  device_ = t_current_device;
+  bytes_ = bytes;
+  return backend_or_throw().allocate(device_, bytes ? bytes : 1, &ptr_);
+}
+
+int* device_error_flag() {
+  int* flag = nullptr;
+  if (backend_or_throw().error_flag(t_current_device, &flag) != MM_OK) throw std::runtime_error("could not allocate the device error flag");
+  return flag;
+}
+void note_checking_op(const char* op) { backend_or_throw().note_checking_op(t_current_device, op); }
+
+}  // namespace cuda
 
 Backend* cuda_backend(const char** why) {
   const CudaProbe& p = probe();

@@ -3,6 +3,10 @@
 
 #include "../cpu/elementwise.h"
 #include "check.h"
+#include "dispatch.h"
+#if MM_WITH_CUDA
+#include "../cuda/elementwise.h"
+#endif
 
 extern "C" mm_status mm_binary(mm_binary_op op, const mm_tensor* a, const mm_tensor* b, mm_tensor** out) {
   static const char* names[] = {"add", "sub", "mul", "div"};
@@ -15,11 +19,10 @@ extern "C" mm_status mm_binary(mm_binary_op op, const mm_tensor* a, const mm_ten
     int ndim = 0;
     int64_t shape[MM_MAX_DIMS];
     MM_TRY(mm::broadcast_shapes(name, a, b, &ndim, shape));
-    if (mm::on_cuda(a)) return mm::not_on_cuda_yet(name);
     MM_TRY(mm::new_on_device_of(a, MM_F32, ndim, shape, out));
-    mm::cpu::binary(op, static_cast<const float*>(mm_tensor_data_const(a)), mm_tensor_ndim(a), mm_tensor_shape(a),
+    MM_DISPATCH(a, binary(op, static_cast<const float*>(mm_tensor_data_const(a)), mm_tensor_ndim(a), mm_tensor_shape(a),
                     static_cast<const float*>(mm_tensor_data_const(b)), mm_tensor_ndim(b), mm_tensor_shape(b),
-                    static_cast<float*>(mm_tensor_data(*out)), ndim, shape);
+                    static_cast<float*>(mm_tensor_data(*out)), ndim, shape));
     return MM_OK;
   });
 }
@@ -39,9 +42,8 @@ extern "C" mm_status mm_sum_to(const mm_tensor* t, int ndim, const int64_t* shap
       return mm::fail(MM_ERR_SHAPE, "sumTo: shape %s does not broadcast to the tensor's shape %s", mm::format_shape(a, sizeof a, ndim, shape),
                       mm::format_shape(b, sizeof b, tn, mm_tensor_shape(t)));
     }
-    if (mm::on_cuda(t)) return mm::not_on_cuda_yet("sumTo");
     MM_TRY(mm::new_on_device_of(t, MM_F32, ndim, shape, out));
-    mm::cpu::sum_to(static_cast<const float*>(mm_tensor_data_const(t)), tn, mm_tensor_shape(t), static_cast<float*>(mm_tensor_data(*out)), ndim, shape);
+    MM_DISPATCH(t, sum_to(static_cast<const float*>(mm_tensor_data_const(t)), tn, mm_tensor_shape(t), static_cast<float*>(mm_tensor_data(*out)), ndim, shape));
     return MM_OK;
   });
 }
