@@ -7,7 +7,11 @@
 
 #include "../cpu/loss.h"
 #include "check.h"
+#include "dispatch.h"
 #include "tensor_util.h"
+#if MM_WITH_CUDA
+#include "../cuda/loss.h"
+#endif
 
 namespace {
 
@@ -129,12 +133,6 @@ extern "C" mm_status mm_cross_entropy(const mm_tensor* logits, const mm_tensor* 
     int64_t rows = 0, classes = 0;
     MM_TRY(check_cross_entropy_inputs(op, logits, targets, weights, &rows, &classes));
     MM_TRY(check_reduction(op, reduction));
-    if (mm::on_cuda(logits)) return mm::not_on_cuda_yet(op);
-    const int32_t* ids = i32(targets);
-    const float* w = weights ? f32(weights) : nullptr;
-    std::unique_ptr<bool[]> skip(new bool[static_cast<size_t>(rows)]);
-    MM_TRY(check_id_range(op, "targets", ids, rows, classes, true, ignore_index, skip.get()));
-
     OwnedTensor lse_out, loss_out;
     MM_TRY(mm::new_on_device_of(logits, MM_F32, 1, &rows, &lse_out.t));
     if (reduction == MM_REDUCTION_NONE) {
@@ -142,6 +140,21 @@ extern "C" mm_status mm_cross_entropy(const mm_tensor* logits, const mm_tensor* 
     } else {
       MM_TRY(mm::new_on_device_of(logits, MM_F32, 0, nullptr, &loss_out.t));
     }
+#if MM_WITH_CUDA
+    if (mm::on_cuda(logits)) {
+      // Targets are checked on the device (an out-of-range one raises at the next host wait).
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(logits).index));
+      MM_TRY(mm::cuda::cross_entropy(f32(logits), rows, classes, i32(targets), weights ? f32(weights) : nullptr, true, ignore_index, reduction, false,
+                                     mm::f32_mut(lse_out.t), mm::f32_mut(loss_out.t)));
+      *loss = loss_out.release();
+      *lse = lse_out.release();
+      return MM_OK;
+    }
+#endif
+    const int32_t* ids = i32(targets);
+    const float* w = weights ? f32(weights) : nullptr;
+    std::unique_ptr<bool[]> skip(new bool[static_cast<size_t>(rows)]);
+    MM_TRY(check_id_range(op, "targets", ids, rows, classes, true, ignore_index, skip.get()));
     std::vector<double> logp(static_cast<size_t>(rows));
     mm::cpu::log_softmax_gather(f32(logits), rows, classes, ids, skip.get(), mm::f32_mut(lse_out.t), logp.data());
     float* out = mm::f32_mut(loss_out.t);
@@ -174,7 +187,17 @@ extern "C" mm_status mm_cross_entropy_backward(const mm_tensor* logits, const mm
     MM_TRY(check_lse(op, logits, lse, rows));
     MM_TRY(check_reduction(op, reduction));
     MM_TRY(check_grad(op, grad, "targets", targets, reduction));
-    if (mm::on_cuda(logits)) return mm::not_on_cuda_yet(op);
+#if MM_WITH_CUDA
+    if (mm::on_cuda(logits)) {
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(logits).index));
+      OwnedTensor out;
+      MM_TRY(mm::new_on_device_of(logits, MM_F32, mm_tensor_ndim(logits), mm_tensor_shape(logits), &out.t));
+      MM_TRY(mm::cuda::cross_entropy_backward(f32(logits), rows, classes, i32(targets), weights ? f32(weights) : nullptr, true, ignore_index, reduction,
+                                              false, f32(lse), f32(grad), mm::f32_mut(out.t)));
+      *grad_logits = out.release();
+      return MM_OK;
+    }
+#endif
     const int32_t* ids = i32(targets);
     const float* w = weights ? f32(weights) : nullptr;
     const float* g = f32(grad);
@@ -202,12 +225,21 @@ extern "C" mm_status mm_token_log_probs(const mm_tensor* logits, const mm_tensor
     int64_t rows = 0, classes = 0;
     MM_TRY(check_logits(op, logits, &rows, &classes));
     MM_TRY(check_ids(op, "tokens", logits, tokens, rows));
-    if (mm::on_cuda(logits)) return mm::not_on_cuda_yet(op);
-    std::unique_ptr<bool[]> skip(new bool[static_cast<size_t>(rows)]);
-    MM_TRY(check_id_range(op, "tokens", i32(tokens), rows, classes, false, 0, skip.get()));
     OwnedTensor lse_out, logp_out;
     MM_TRY(mm::new_on_device_of(logits, MM_F32, 1, &rows, &lse_out.t));
     MM_TRY(mm::new_on_device_of(logits, MM_F32, mm_tensor_ndim(tokens), mm_tensor_shape(tokens), &logp_out.t));
+#if MM_WITH_CUDA
+    if (mm::on_cuda(logits)) {
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(logits).index));
+      MM_TRY(mm::cuda::cross_entropy(f32(logits), rows, classes, i32(tokens), nullptr, false, 0, MM_REDUCTION_NONE, true, mm::f32_mut(lse_out.t),
+                                     mm::f32_mut(logp_out.t)));
+      *logp = logp_out.release();
+      *lse = lse_out.release();
+      return MM_OK;
+    }
+#endif
+    std::unique_ptr<bool[]> skip(new bool[static_cast<size_t>(rows)]);
+    MM_TRY(check_id_range(op, "tokens", i32(tokens), rows, classes, false, 0, skip.get()));
     std::vector<double> values(static_cast<size_t>(rows));
     mm::cpu::log_softmax_gather(f32(logits), rows, classes, i32(tokens), nullptr, mm::f32_mut(lse_out.t), values.data());
     float* out = mm::f32_mut(logp_out.t);
@@ -227,7 +259,17 @@ extern "C" mm_status mm_token_log_probs_backward(const mm_tensor* logits, const 
     MM_TRY(check_ids(op, "tokens", logits, tokens, rows));
     MM_TRY(check_lse(op, logits, lse, rows));
     MM_TRY(check_grad(op, grad, "tokens", tokens, MM_REDUCTION_NONE));
-    if (mm::on_cuda(logits)) return mm::not_on_cuda_yet(op);
+#if MM_WITH_CUDA
+    if (mm::on_cuda(logits)) {
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(logits).index));
+      OwnedTensor out;
+      MM_TRY(mm::new_on_device_of(logits, MM_F32, mm_tensor_ndim(logits), mm_tensor_shape(logits), &out.t));
+      MM_TRY(mm::cuda::cross_entropy_backward(f32(logits), rows, classes, i32(tokens), nullptr, false, 0, MM_REDUCTION_NONE, true, f32(lse), f32(grad),
+                                              mm::f32_mut(out.t)));
+      *grad_logits = out.release();
+      return MM_OK;
+    }
+#endif
     std::unique_ptr<bool[]> skip(new bool[static_cast<size_t>(rows)]);
     MM_TRY(check_id_range(op, "tokens", i32(tokens), rows, classes, false, 0, skip.get()));
     // d logp / d logits = onehot - softmax: the cross-entropy kernel with the sign flipped.
@@ -274,8 +316,21 @@ extern "C" mm_status mm_mse_loss(const mm_tensor* a, const mm_tensor* b, mm_redu
   return mm::guarded(op, [&]() -> mm_status {
     MM_TRY(check_pair(op, a, b));
     MM_TRY(check_reduction(op, reduction));
-    if (mm::on_cuda(a)) return mm::not_on_cuda_yet(op);
     const int64_t n = mm_tensor_numel(a);
+#if MM_WITH_CUDA
+    if (mm::on_cuda(a)) {
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(a).index));
+      OwnedTensor o;
+      if (reduction == MM_REDUCTION_NONE) {
+        MM_TRY(mm::new_on_device_of(a, MM_F32, mm_tensor_ndim(a), mm_tensor_shape(a), &o.t));
+      } else {
+        MM_TRY(mm::new_on_device_of(a, MM_F32, 0, nullptr, &o.t));
+      }
+      MM_TRY(mm::cuda::mse_loss(f32(a), f32(b), n, reduction, mm::f32_mut(o.t)));
+      *out = o.release();
+      return MM_OK;
+    }
+#endif
     if (reduction == MM_REDUCTION_NONE) {
       MM_TRY(mm::new_on_device_of(a, MM_F32, mm_tensor_ndim(a), mm_tensor_shape(a), out));
       mm::cpu::squared_error(f32(a), f32(b), n, mm::f32_mut(*out));
@@ -295,8 +350,17 @@ extern "C" mm_status mm_mse_loss_backward(const mm_tensor* a, const mm_tensor* b
     MM_TRY(check_pair(op, a, b));
     MM_TRY(check_reduction(op, reduction));
     MM_TRY(check_grad(op, grad, "a", a, reduction));
-    if (mm::on_cuda(a)) return mm::not_on_cuda_yet(op);
     const int64_t n = mm_tensor_numel(a);
+#if MM_WITH_CUDA
+    if (mm::on_cuda(a)) {
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(a).index));
+      OwnedTensor o;
+      MM_TRY(mm::new_on_device_of(a, MM_F32, mm_tensor_ndim(a), mm_tensor_shape(a), &o.t));
+      MM_TRY(mm::cuda::mse_loss_backward(f32(a), f32(b), n, reduction, f32(grad), mm::f32_mut(o.t)));
+      *grad_a = o.release();
+      return MM_OK;
+    }
+#endif
     MM_TRY(mm::new_on_device_of(a, MM_F32, mm_tensor_ndim(a), mm_tensor_shape(a), grad_a));
     // d/da of (a - b)^2 is 2 (a - b), times the upstream gradient (and 1/n for the mean).
     if (reduction == MM_REDUCTION_NONE) {
@@ -315,7 +379,20 @@ extern "C" mm_status mm_cosine_distance(const mm_tensor* a, const mm_tensor* b, 
   return mm::guarded(op, [&]() -> mm_status {
     int64_t rows = 0, D = 0;
     MM_TRY(check_cosine_inputs(op, a, b, eps, reduction, &rows, &D));
-    if (mm::on_cuda(a)) return mm::not_on_cuda_yet(op);
+#if MM_WITH_CUDA
+    if (mm::on_cuda(a)) {
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(a).index));
+      OwnedTensor o;
+      if (reduction == MM_REDUCTION_NONE) {
+        MM_TRY(mm::new_on_device_of(a, MM_F32, mm_tensor_ndim(a) - 1, mm_tensor_shape(a), &o.t));
+      } else {
+        MM_TRY(mm::new_on_device_of(a, MM_F32, 0, nullptr, &o.t));
+      }
+      MM_TRY(mm::cuda::cosine_distance(f32(a), f32(b), rows, D, eps, reduction, mm::f32_mut(o.t)));
+      *out = o.release();
+      return MM_OK;
+    }
+#endif
     std::vector<double> distance(static_cast<size_t>(rows));
     mm::cpu::cosine_distance_rows(f32(a), f32(b), rows, D, eps, distance.data());
     if (reduction == MM_REDUCTION_NONE) {
@@ -346,7 +423,16 @@ extern "C" mm_status mm_cosine_distance_backward(const mm_tensor* a, const mm_te
       return mm::fail(MM_ERR_SHAPE, "%s: 'grad' has %lld elements, expected %lld (reduction '%s')", op, static_cast<long long>(mm_tensor_numel(grad)),
                       static_cast<long long>(expected), reduction_name(reduction));
     }
-    if (mm::on_cuda(a)) return mm::not_on_cuda_yet(op);
+#if MM_WITH_CUDA
+    if (mm::on_cuda(a)) {
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(a).index));
+      OwnedTensor o;
+      MM_TRY(mm::new_on_device_of(a, MM_F32, mm_tensor_ndim(a), mm_tensor_shape(a), &o.t));
+      MM_TRY(mm::cuda::cosine_distance_backward(f32(a), f32(b), rows, D, eps, reduction, f32(grad), mm::f32_mut(o.t)));
+      *grad_a = o.release();
+      return MM_OK;
+    }
+#endif
     MM_TRY(mm::new_on_device_of(a, MM_F32, mm_tensor_ndim(a), mm_tensor_shape(a), grad_a));
     const float* g = f32(grad);
     const double scale = reduction == MM_REDUCTION_NONE ? 1.0 : reduction == MM_REDUCTION_SUM ? g[0] : rows == 0 ? 0.0 : g[0] / static_cast<double>(rows);
