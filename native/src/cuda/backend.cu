@@ -257,6 +257,14 @@ class CudaBackend final : public Backend {
       return fail(MM_ERR_ARG, "%s (on cuda:%d): an index was out of range; the kernel's output for it is zero (reported when the host next waited on the device)", op, device);
     if (code == cuda::kTargetOutOfRange)
       return fail(MM_ERR_ARG, "%s (on cuda:%d): a target class was out of range and not ignoreIndex (reported when the host next waited on the device)", op, device);
+    if (code == cuda::kTimestepOutOfRange)
+      return fail(MM_ERR_ARG, "%s (on cuda:%d): a timestep was outside the schedule [0, T) (or tPrev outside [-1, t - 1], or alpha_bar outside (0, 1)); its row of the output is zero (reported when the host next waited on the device)", op, device);
+    if (code == cuda::kSampleNaN)
+      return fail(MM_ERR_ARG, "%s (on cuda:%d): a logits row contains NaN; its token is 0 (reported when the host next waited on the device)", op, device);
+    if (code == cuda::kSamplePositiveInfinity)
+      return fail(MM_ERR_ARG, "%s (on cuda:%d): a logits row contains +inf (softmax is undefined); its token is 0 (reported when the host next waited on the device)", op, device);
+    if (code == cuda::kSampleNoFiniteLogit)
+      return fail(MM_ERR_ARG, "%s (on cuda:%d): a logits row has no finite logit (every token is masked with -inf); its token is 0 (reported when the host next waited on the device)", op, device);
     return fail(MM_ERR_INTERNAL, "%s (on cuda:%d): unknown device error code %d", op, device, code);
   }
 

@@ -39,6 +39,10 @@ enum DeviceError : int {
   kDeviceOk = 0,
   kIndexOutOfRange = 1,  // an index/id tensor held a value outside [0, size)
   kTargetOutOfRange = 2, // a class target outside [0, classes) that is not ignoreIndex
+  kTimestepOutOfRange = 3,  // diffusion: t outside the schedule, tPrev outside [-1, t - 1], or alpha_bar outside (0, 1)
+  kSampleNaN = 4,           // sampling: a logits row contains NaN
+  kSamplePositiveInfinity = 5,  // sampling: a logits row contains +inf
+  kSampleNoFiniteLogit = 6,     // sampling: every logit of a row is -inf
 };
 // Device pointer to the current device's flag (an int; kernels write it with atomicCAS(0 -> code)).
 int* device_error_flag();

@@ -8,7 +8,11 @@
 
 #include "../cpu/diffusion.h"
 #include "check.h"
+#include "dispatch.h"
 #include "tensor_util.h"
+#if MM_WITH_CUDA
+#include "../cuda/diffusion.h"
+#endif
 
 namespace {
 
@@ -76,7 +80,17 @@ extern "C" mm_status mm_q_sample(const mm_tensor* x0, const mm_tensor* t, const 
     int64_t rows = 0, D = 0, steps = 0;
     MM_TRY(check_rows(op, x_name, x, "t", t, &rows, &D));
     MM_TRY(check_table(op, x, table, &steps));
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
+#if MM_WITH_CUDA
+    if (mm::on_cuda(x)) {
+      // Timesteps are checked on the device (an invalid one raises at the next host wait).
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(x).index));
+      mm::OwnedTensor o;
+      MM_TRY(mm::new_on_device_of(x, MM_F32, mm_tensor_ndim(x), mm_tensor_shape(x), &o.t));
+      MM_TRY(mm::cuda::q_sample(f32(x0), f32(noise), i32(t), f32(table), steps, rows, D, mm::f32_mut(o.t)));
+      *out = o.release();
+      return MM_OK;
+    }
+#endif
     const int32_t* ts = i32(t);
     const float* tab = f32(table);
     std::vector<double> signal(static_cast<size_t>(rows)), noise_coef(static_cast<size_t>(rows));
@@ -117,7 +131,17 @@ extern "C" mm_status mm_diffusion_step(const mm_tensor* xt, const mm_tensor* eps
     MM_TRY(check_table(op, xt, table, &steps));
     if (!(eta >= 0) || !std::isfinite(eta)) return mm::fail(MM_ERR_ARG, "%s: eta must be a finite number >= 0, got %g", op, eta);
     if (!(noise_scale >= 0) || !std::isfinite(noise_scale)) return mm::fail(MM_ERR_ARG, "%s: the noise scale (temperature) must be a finite number >= 0, got %g", op, noise_scale);
-    if (mm::on_cuda(xt)) return mm::not_on_cuda_yet(op);
+#if MM_WITH_CUDA
+    if (mm::on_cuda(xt)) {
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(xt).index));
+      mm::OwnedTensor o;
+      MM_TRY(mm::new_on_device_of(xt, MM_F32, mm_tensor_ndim(xt), mm_tensor_shape(xt), &o.t));
+      MM_TRY(mm::cuda::diffusion_step(f32(xt), f32(eps), f32(noise), i32(t), i32(t_prev), f32(table), steps, rows, D, eta, noise_scale,
+                                      mm::f32_mut(o.t)));
+      *out = o.release();
+      return MM_OK;
+    }
+#endif
     const int32_t* ts = i32(t);
     const int32_t* ps = i32(t_prev);
     const float* tab = f32(table);
@@ -158,14 +182,23 @@ extern "C" mm_status mm_timestep_embedding(const mm_tensor* t, int64_t dim, doub
     MM_TRY(mm::check_ndim(op, "t", t, 0, MM_MAX_DIMS - 1));
     if (dim < 1) return mm::fail(MM_ERR_ARG, "%s: dim must be >= 1, got %lld", op, static_cast<long long>(dim));
     if (!(max_period > 0) || !std::isfinite(max_period)) return mm::fail(MM_ERR_ARG, "%s: maxPeriod must be a finite number > 0, got %g", op, max_period);
-    if (mm::on_cuda(t)) return mm::not_on_cuda_yet(op);
     const int64_t rows = mm_tensor_numel(t);
-    std::vector<double> values(static_cast<size_t>(rows));
-    for (int64_t i = 0; i < rows; i++) values[i] = dtype == MM_I32 ? i32(t)[i] : f32(t)[i];
     int64_t shape[MM_MAX_DIMS];
     const int n = mm_tensor_ndim(t);
     for (int i = 0; i < n; i++) shape[i] = mm_tensor_shape(t)[i];
     shape[n] = dim;
+#if MM_WITH_CUDA
+    if (mm::on_cuda(t)) {
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(t).index));
+      mm::OwnedTensor o;
+      MM_TRY(mm::new_on_device_of(t, MM_F32, n + 1, shape, &o.t));
+      MM_TRY(mm::cuda::timestep_embedding(mm_tensor_data_const(t), dtype == MM_I32, rows, dim, max_period, mm::f32_mut(o.t)));
+      *out = o.release();
+      return MM_OK;
+    }
+#endif
+    std::vector<double> values(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < rows; i++) values[i] = dtype == MM_I32 ? i32(t)[i] : f32(t)[i];
     MM_TRY(mm::new_on_device_of(t, MM_F32, n + 1, shape, out));
     mm::cpu::timestep_embedding(values.data(), rows, dim, max_period, mm::f32_mut(*out));
     return MM_OK;

@@ -8,19 +8,32 @@
 
 #include "../cpu/optim.h"
 #include "check.h"
+#include "dispatch.h"
 #include "tensor_util.h"
+#if MM_WITH_CUDA
+#include "../cuda/optim.h"
+#endif
 
 namespace {
 
-// Every tensor of a list is a live f32 CPU tensor; `label` names the list in errors.
-mm_status check_list(const char* op, const char* label, int count, const mm_tensor* const* tensors) {
+// Every tensor of a list is a live f32 tensor on the device of `first` (the first tensor of
+// the call, named `first_name`; the list's own first when null); `label` names the list in
+// errors.
+mm_status check_list(const char* op, const char* label, int count, const mm_tensor* const* tensors, const char* first_name = nullptr,
+                     const mm_tensor* first = nullptr) {
   if (count < 0) return mm::fail(MM_ERR_ARG, "%s: negative tensor count %d", op, count);
   if (count > 0 && !tensors) return mm::fail(MM_ERR_ARG, "%s: '%s' is null", op, label);
+  char first_label[64];
   for (int k = 0; k < count; k++) {
     char name[64];
     snprintf(name, sizeof name, "%s[%d]", label, k);
     MM_TRY(mm::check_dtype(op, name, tensors[k], MM_F32));
-    if (mm::on_cuda(tensors[k])) return mm::not_on_cuda_yet(op);
+    if (!first) {
+      first = tensors[k];
+      snprintf(first_label, sizeof first_label, "%s", name);
+      first_name = first_label;
+    }
+    MM_TRY(mm::check_same_device(op, first_name, first, name, tensors[k]));
   }
   return MM_OK;
 }
@@ -54,9 +67,10 @@ extern "C" mm_status mm_adamw_step(int count, mm_tensor* const* params, const mm
     if (!(c.weight_decay >= 0) || !std::isfinite(c.weight_decay)) return mm::fail(MM_ERR_ARG, "%s: weightDecay must be a finite number >= 0, got %g", op, c.weight_decay);
     if (c.step < 1) return mm::fail(MM_ERR_ARG, "%s: step must be >= 1 (the first update is step 1), got %lld", op, static_cast<long long>(c.step));
     MM_TRY(check_list(op, "params", count, params));
-    MM_TRY(check_list(op, "grads", count, grads));
-    MM_TRY(check_list(op, "expAvgs", count, exp_avgs));
-    MM_TRY(check_list(op, "expAvgSqs", count, exp_avg_sqs));
+    const mm_tensor* first = count > 0 ? params[0] : nullptr;
+    MM_TRY(check_list(op, "grads", count, grads, "params[0]", first));
+    MM_TRY(check_list(op, "expAvgs", count, exp_avgs, "params[0]", first));
+    MM_TRY(check_list(op, "expAvgSqs", count, exp_avg_sqs, "params[0]", first));
     std::vector<mm::cpu::AdamWSlot> slots(static_cast<size_t>(count));
     for (int k = 0; k < count; k++) {
       char a[64], b[64];
@@ -73,7 +87,8 @@ extern "C" mm_status mm_adamw_step(int count, mm_tensor* const* params, const mm
     updated.insert(updated.end(), exp_avgs, exp_avgs + count);
     updated.insert(updated.end(), exp_avg_sqs, exp_avg_sqs + count);
     MM_TRY(check_distinct(op, updated));
-    mm::cpu::adamw(slots.data(), count, c);
+    if (count == 0) return MM_OK;
+    MM_DISPATCH(params[0], adamw(slots.data(), count, c));
     return MM_OK;
   });
 }
@@ -89,6 +104,12 @@ extern "C" mm_status mm_sum_of_squares(int count, const mm_tensor* const* tensor
       data[k] = mm::f32(tensors[k]);
       sizes[k] = mm_tensor_numel(tensors[k]);
     }
+#if MM_WITH_CUDA
+    if (count > 0 && mm::on_cuda(tensors[0])) {
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(tensors[0]).index));
+      return mm::cuda::sum_of_squares(data.data(), sizes.data(), count, out);
+    }
+#endif
     *out = mm::cpu::sum_of_squares(data.data(), sizes.data(), count);
     return MM_OK;
   });
@@ -105,7 +126,8 @@ extern "C" mm_status mm_scale_inplace(int count, mm_tensor* const* tensors, doub
       sizes[k] = mm_tensor_numel(tensors[k]);
     }
     MM_TRY(check_distinct(op, std::vector<mm_tensor*>(tensors, tensors + count)));
-    mm::cpu::scale(data.data(), sizes.data(), count, static_cast<float>(factor));
+    if (count == 0) return MM_OK;
+    MM_DISPATCH(tensors[0], scale(data.data(), sizes.data(), count, static_cast<float>(factor)));
     return MM_OK;
   });
 }
