@@ -5,7 +5,11 @@
 
 #include "../cpu/sampling.h"
 #include "check.h"
+#include "dispatch.h"
 #include "tensor_util.h"
+#if MM_WITH_CUDA
+#include "../cuda/sampling.h"
+#endif
 
 extern "C" mm_status mm_sample_tokens(const mm_tensor* logits, double temperature, int64_t top_k, double top_p, const uint64_t* seed, mm_tensor** out) {
   const char* op = "sample";
@@ -22,7 +26,6 @@ extern "C" mm_status mm_sample_tokens(const mm_tensor* logits, double temperatur
     if (!(temperature >= 0) || !std::isfinite(temperature)) return mm::fail(MM_ERR_ARG, "%s: temperature must be a finite number >= 0, got %g", op, temperature);
     if (top_k < 0) return mm::fail(MM_ERR_ARG, "%s: topK must be >= 0 (0 keeps every token), got %lld", op, static_cast<long long>(top_k));
     if (!(top_p > 0 && top_p <= 1)) return mm::fail(MM_ERR_ARG, "%s: topP must be in (0, 1] (1 keeps every token), got %g", op, top_p);
-    if (mm::on_cuda(logits)) return mm::not_on_cuda_yet(op);
     const int64_t rows = mm_tensor_numel(logits) / V;
     mm::OwnedTensor ids;
     MM_TRY(mm::new_on_device_of(logits, MM_I32, n - 1, mm_tensor_shape(logits), &ids.t));
@@ -30,6 +33,16 @@ extern "C" mm_status mm_sample_tokens(const mm_tensor* logits, double temperatur
     const bool random = temperature > 0 && top_k != 1;
     if (seed) config.seed = *seed;
     else if (random) MM_TRY(mm_rng_reserve(rows, &config.seed, &config.offset));
+#if MM_WITH_CUDA
+    if (mm::on_cuda(logits)) {
+      // Bad rows (NaN, +inf, no finite logit) are found on the device and raised at the next
+      // host wait (reading the ids).
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(logits).index));
+      MM_TRY(mm::cuda::sample_tokens(mm::f32(logits), rows, V, config, static_cast<int32_t*>(mm_tensor_data(ids.t))));
+      *out = ids.release();
+      return MM_OK;
+    }
+#endif
     int64_t bad_row = 0;
     const mm::cpu::RowProblem problem =
         mm::cpu::sample_tokens(mm::f32(logits), rows, V, config, static_cast<int32_t*>(mm_tensor_data(ids.t)), &bad_row);
