@@ -445,6 +445,10 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind)
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
   return cudaMemcpy(dst, src, bytes, kind);
 }
+cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int src_device, size_t bytes, cudaStream_t) {
+  if (dst_device < 0 || dst_device >= device_count() || src_device < 0 || src_device >= device_count()) return record(cudaErrorInvalidDevice);
+  return cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice);
+}
 cudaError_t cudaMemset(void* dst, int value, size_t bytes) {
   if (bytes) memset(dst, value, bytes);
   return cudaSuccess;
