@@ -165,6 +165,17 @@ class CudaBackend final : public Backend {
     return MM_OK;
   }
 
+  mm_status copy_between_devices(int dst_device, void* dst, int src_device, const void* src, size_t bytes) override {
+    if (!bytes) return MM_OK;
+    // Rare (moving a model between GPUs): wait for the source's stream, then copy on the
+    // destination's stream, which orders it before the destination's later kernels.
+    MM_TRY(use(src_device));
+    MM_CUDA_TRY(cudaStreamSynchronize(streams_[src_device]), "peer copy (synchronize source)");
+    MM_TRY(use(dst_device));
+    MM_CUDA_TRY(cudaMemcpyPeerAsync(dst, dst_device, src, src_device, bytes, streams_[dst_device]), "peer copy");
+    return MM_OK;
+  }
+
   mm_status fill(int device, void* dst, mm_dtype dtype, int64_t n, double value) override {
     MM_TRY(use(device));
     if (dtype == MM_I32 && !(value >= INT32_MIN && value <= INT32_MAX)) return fail(MM_ERR_ARG, "fill: %g does not fit in i32", value);

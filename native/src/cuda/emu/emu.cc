@@ -3,7 +3,6 @@
 #include "emu.h"
 
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,44 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#if !defined(__x86_64__)
+#error "the CUDA emulator's fiber switch is written for x86-64"
+#endif
+
+// Fiber switch without system calls (ucontext's swapcontext saves the signal mask with a syscall,
+// which made each emulated thread cost ~0.7 us). Saves the callee-saved registers, MXCSR and the
+// x87 control word on the current stack, stores the stack pointer to *from, and resumes `to`.
+extern "C" void mm_emu_switch(void** from, void* to);
+asm(R"(
+  .text
+  .globl mm_emu_switch
+  .hidden mm_emu_switch
+  .type mm_emu_switch, @function
+mm_emu_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size mm_emu_switch, .-mm_emu_switch
+)");
 
 namespace mm::emu {
 
@@ -58,7 +95,7 @@ cudaError_t record(cudaError_t err) {
 enum class FiberState { Runnable, AtBlockBarrier, AtWarpBarrier, Done };
 
 struct Fiber {
-  ucontext_t context;
+  void* sp = nullptr;  // saved stack pointer while suspended
   ThreadState thread;
   FiberState state = FiberState::Runnable;
   uint64_t exchange = 0;  // this lane's deposit for warp_exchange
@@ -66,7 +103,7 @@ struct Fiber {
 
 // The fibers of the block running on this OS thread, with their stacks (kept between launches).
 struct Scheduler {
-  ucontext_t main_context;
+  void* main_sp = nullptr;
   std::vector<Fiber> fibers;
   std::vector<void*> stacks;
   std::vector<int> order;
@@ -98,18 +135,34 @@ Scheduler& scheduler() {
   return *t_scheduler;
 }
 
+// First frame of every fiber: runs the kernel body, then returns to the scheduler for good.
 void fiber_entry() {
   Scheduler& s = scheduler();
   (*s.body)();
   t_fiber->state = FiberState::Done;
-  swapcontext(&t_fiber->context, &s.main_context);
+  mm_emu_switch(&t_fiber->sp, s.main_sp);
+  __builtin_unreachable();
+}
+
+// A fresh fiber's stack, laid out as mm_emu_switch expects to find a suspended one: control
+// words, six callee-saved registers, then fiber_entry as the return address (with the stack
+// aligned as if fiber_entry had been called).
+void* initial_stack(void* stack_base) {
+  uintptr_t top = (reinterpret_cast<uintptr_t>(stack_base) + kStackBytes) & ~uintptr_t{15};
+  uint64_t* sp = reinterpret_cast<uint64_t*>(top - 72);
+  uint32_t control[2] = {0x1F80u, 0x037Fu};  // default MXCSR and x87 control word
+  memcpy(&sp[0], control, sizeof control);
+  for (int i = 1; i <= 6; i++) sp[i] = 0;
+  sp[7] = reinterpret_cast<uint64_t>(&fiber_entry);
+  sp[8] = 0;
+  return sp;
 }
 
 // Gives control back to the scheduler until a barrier releases this fiber.
 void block_on(FiberState state) {
   Fiber* f = t_fiber;
   f->state = state;
-  swapcontext(&f->context, &scheduler().main_context);
+  mm_emu_switch(&f->sp, scheduler().main_sp);
   t_fiber = f;
   t_thread = &f->thread;
 }
@@ -121,18 +174,16 @@ std::string format_block(const uint3& b) {
 // Runs one block to completion; false (with s.failure set) when a barrier can never be passed.
 bool run_block(Scheduler& s, BlockState& block, unsigned threads) {
   const dim3 bd = block.block_dim;
-  s.fibers.assign(threads, Fiber{});
+  s.fibers.resize(threads);
   s.order.resize(threads);
   for (unsigned i = 0; i < threads; i++) {
     Fiber& f = s.fibers[i];
+    f.state = FiberState::Runnable;
+    f.exchange = 0;
     f.thread.linear = static_cast<int>(i);
     f.thread.thread_idx = {i % bd.x, (i / bd.x) % bd.y, i / (bd.x * bd.y)};
     f.thread.block = &block;
-    getcontext(&f.context);
-    f.context.uc_stack.ss_sp = s.stacks[i];
-    f.context.uc_stack.ss_size = kStackBytes;
-    f.context.uc_link = nullptr;
-    makecontext(&f.context, fiber_entry, 0);
+    f.sp = initial_stack(s.stacks[i]);
     s.order[i] = static_cast<int>(i);
   }
   const unsigned warps = (threads + 31) / 32;
@@ -144,7 +195,7 @@ bool run_block(Scheduler& s, BlockState& block, unsigned threads) {
       if (f.state != FiberState::Runnable) continue;
       t_fiber = &f;
       t_thread = &f.thread;
-      swapcontext(&s.main_context, &f.context);
+      mm_emu_switch(&s.main_sp, f.sp);
     }
     t_thread = nullptr;
     t_fiber = nullptr;
@@ -393,6 +444,10 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind)
 }
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
   return cudaMemcpy(dst, src, bytes, kind);
+}
+cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int src_device, size_t bytes, cudaStream_t) {
+  if (dst_device < 0 || dst_device >= device_count() || src_device < 0 || src_device >= device_count()) return record(cudaErrorInvalidDevice);
+  return cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice);
 }
 cudaError_t cudaMemset(void* dst, int value, size_t bytes) {
   if (bytes) memset(dst, value, bytes);
