@@ -114,17 +114,15 @@ export function compareOnDevices(
     });
     const differentiable = cpu.outs.map((o, k) => k).filter((k) => cpu.outs[k].requiresGrad && cpu.outs[k].dtype === 'f32');
     if (options.backward === false || differentiable.length === 0) return worst;
-    // loss = sum_k <out_k, w_k> with the same random w_k on both devices.
+    // The gradient of sum_k <out_k, w_k> with the same random w_k on both devices: each output
+    // backpropagates its w_k (the input grads accumulate), so no reduction op is involved.
     const weights = differentiable.map((k, j) => randomFloats(cpu.outs[k].numel, seed * 977 + j));
     for (const side of [cpu, gpu]) {
       const device = side === cpu ? 'cpu' : 'cuda';
-      let loss: mm.Tensor | null = null;
       differentiable.forEach((k, j) => {
         const w = mm.Tensor.from(weights[j], side.outs[k].shape, { device });
-        const term = mm.ops.sum(mm.ops.mul(side.outs[k], w));
-        loss = loss ? mm.ops.add(loss, term) : term;
+        side.outs[k].backward(w, { retainGraph: j < differentiable.length - 1 });
       });
-      (loss as unknown as mm.Tensor).backward();
     }
     cpu.xs.forEach((x, i) => {
       if (!x.requiresGrad) return;
