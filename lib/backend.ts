@@ -57,6 +57,9 @@ export const cuda = {
   available: (): boolean => native.backendInfo().cudaDeviceCount > 0,
   deviceCount: (): number => native.backendInfo().cudaDeviceCount,
   synchronize: (): void => native.synchronize(),
+  /** Device -> host copies made so far (reading a value, toArray, .to('cpu')): each one waits for
+   * the device, so a hot loop should make none. */
+  copiesToHost: (): number => native.backendInfo().cudaCopiesToHost,
   emptyCache: (): void => native.emptyCache(),
 };
 

@@ -25,6 +25,8 @@ export interface NativeBackendInfo {
   /** why CUDA is or is not usable, for people */
   cudaReason: string;
   numThreads: number;
+  /** device -> host copies the CUDA backend has made so far (each one a host wait) */
+  cudaCopiesToHost: number;
 }
 
 export interface DeviceMemoryStats {

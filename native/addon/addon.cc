@@ -54,6 +54,7 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   out.Set("cudaDeviceCount", Napi::Number::New(env, bi.cuda_device_count));
   out.Set("cudaReason", Napi::String::New(env, bi.cuda_reason));
   out.Set("numThreads", Napi::Number::New(env, mm_get_num_threads()));
+  out.Set("cudaCopiesToHost", Napi::Number::New(env, static_cast<double>(bi.cuda_copies_to_host)));
   return out;
 }
 

@@ -2,6 +2,7 @@
 // every reduction), token log-probabilities, mean squared error and cosine distance, forward and
 // backward on odd shapes; device-side target checks; reproducible totals. Run with
 // `npm run test:cuda` (GPU) or `npm run test:cuda:emu` (the CPU emulator).
+import { test as uvu } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as mm from '../../lib/index.ts';
 import { randomFloats, throwsWith } from '../helpers.ts';
@@ -155,4 +156,4 @@ test('errors on CUDA: out-of-range targets and tokens raise at the next host wai
   });
 });
 
-test.run();
+uvu.run();

@@ -49,6 +49,7 @@ typedef struct mm_backend_info {
   int cuda_compiled;     /* this binary contains the CUDA backend */
   int cuda_device_count; /* devices usable now (0 when none or no driver) */
   char cuda_reason[512]; /* why CUDA is or is not available, for people */
+  int64_t cuda_copies_to_host; /* device -> host copies made so far (each one a host wait) */
 } mm_backend_info;
 mm_status mm_backend_info_get(mm_backend_info* out);
 

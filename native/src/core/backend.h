@@ -47,6 +47,9 @@ Backend* cuda_backend(const char** why);
 // For diagnostics: whether this binary contains CUDA code, and how many devices it sees.
 bool cuda_compiled();
 int cuda_device_count();
+// Device -> host copies the CUDA backend has made since the process started (each is a host
+// wait): tests assert that hot loops (e.g. diffusion sampling) make none.
+int64_t cuda_copies_to_host();
 
 // Resolves a device to its backend, or fails with MM_ERR_DEVICE naming the reason.
 mm_status backend_for(mm_device device, Backend** out);

@@ -9,5 +9,6 @@ Backend* cuda_backend(const char** why) {
 }
 bool cuda_compiled() { return false; }
 int cuda_device_count() { return 0; }
+int64_t cuda_copies_to_host() { return 0; }
 
 }  // namespace mm

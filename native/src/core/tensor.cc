@@ -350,6 +350,7 @@ mm_status mm_backend_info_get(mm_backend_info* out) {
     out->cuda_compiled = mm::cuda_compiled() ? 1 : 0;
     out->cuda_device_count = mm::cuda_backend(&why) ? mm::cuda_device_count() : 0;
     snprintf(out->cuda_reason, sizeof out->cuda_reason, "%s", why ? why : "");
+    out->cuda_copies_to_host = mm::cuda_copies_to_host();
     return MM_OK;
   });
 }

@@ -1,6 +1,7 @@
 // The CUDA backend: a caching allocator over cudaMalloc, one non-blocking stream per device,
 // async copies, and grid-stride kernels for fills, casts and Philox random fills. The host only
 // waits where a value is read (copy_to_host) or on an explicit synchronize().
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -153,6 +154,7 @@ class CudaBackend final : public Backend {
   mm_status copy_to_host(int device, void* dst, const void* src, size_t bytes) override {
     MM_TRY(use(device));
     if (!bytes) return MM_OK;
+    copies_to_host_++;
     MM_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, streams_[device]), "copy to host");
     MM_CUDA_TRY(cudaStreamSynchronize(streams_[device]), "copy to host (synchronize)");
     return check_device_errors(device);
@@ -229,6 +231,7 @@ class CudaBackend final : public Backend {
 
  public:
   cudaStream_t stream(int device) const { return streams_[device]; }
+  int64_t copies_to_host() const { return copies_to_host_.load(); }
 
   // The device's error flag (device.h), allocated and zeroed on first use.
   mm_status error_flag(int device, int** out) {
@@ -295,6 +298,7 @@ class CudaBackend final : public Backend {
   int64_t in_use_[kMaxDevices] = {};
   int64_t cached_[kMaxDevices] = {};
   int* error_flags_[kMaxDevices] = {};
+  std::atomic<int64_t> copies_to_host_{0};  // device -> host copies so far (each one a host wait)
   const char* checking_op_[kMaxDevices] = {};
 };
 
@@ -391,6 +395,7 @@ Backend* cuda_backend(const char** why) {
   return p.backend;
 }
 bool cuda_compiled() { return true; }
+int64_t cuda_copies_to_host() { return probe().backend ? probe().backend->copies_to_host() : 0; }
 int cuda_device_count() { return probe().devices; }
 
 }  // namespace mm
