@@ -10,6 +10,7 @@
 import { noGrad, record } from './autograd.ts';
 import { argError } from './errors.ts';
 import { native } from './native.ts';
+import { sub } from './ops/elementwise.ts';
 import { scope } from './scope.ts';
 import { Tensor, type Device, type Shape } from './tensor.ts';
 
@@ -196,11 +197,11 @@ export function ddpmStep(xt: Tensor, epsPred: Tensor, t: Tensor | number, sched:
   });
 }
 
-// t - 1 per row, for a tensor t.
+// t - 1 per row, for a tensor t, computed where t lives (f32 holds the timesteps exactly): no
+// read back to the host, so a CUDA sampling loop never waits on the device.
 function previousTimesteps(t: Tensor): Tensor {
   if (t.dtype !== 'i32') throw argError('type', 'ERR_DTYPE', `ddpmStep: 't' must be an i32 tensor, got ${t.dtype}`);
-  const values = t.toArray() as Int32Array;
-  return Tensor.from(values.map((v) => v - 1), t.shape, { dtype: 'i32', device: t.device });
+  return noGrad(() => sub(t.cast('f32'), Tensor.full([], 1, { device: t.device })).cast('i32'));
 }
 
 export interface DdimStepOptions {

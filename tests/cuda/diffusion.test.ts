@@ -66,6 +66,12 @@ test('ddimStep / ddpmStep / predictX0: every eta and temperature, with and witho
         compareOnDevices(`ddimStep ${what} no noise`, inputs, ([xt, eps, tt, tp]) => mm.diffusion.ddimStep(xt, eps, tt, tp, sched), options);
         compareOnDevices(`ddpmStep ${what}`, inputs, ([xt, eps, tt, tp, z]) => mm.diffusion.ddpmStep(xt, eps, tt, sched, z, { tPrev: tp, temperature: 0.9 }), options);
         compareOnDevices(`ddpmStep ${what} t - 1`, inputs, ([xt, eps, , , z]) => mm.diffusion.ddpmStep(xt, eps, 5, sched, z), options);
+        compareOnDevices(`ddpmStep ${what} tensor t, t - 1`, inputs, ([xt, eps, tt, , z]) => {
+          const before = mm.cuda.copiesToHost();
+          const out = mm.diffusion.ddpmStep(xt, eps, tt, sched, z);
+          assert.is(mm.cuda.copiesToHost() - before, 0, 'ddpmStep computes t - 1 on the device');
+          return out;
+        }, options);
         compareOnDevices(`predictX0 ${what}`, inputs, ([xt, eps, tt]) => mm.diffusion.predictX0(xt, eps, tt, sched), options);
       }
     }
