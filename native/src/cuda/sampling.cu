@@ -30,6 +30,7 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kChunk = 2048;  // ranks sorted at once in shared memory (16 KiB of keys)
 constexpr int kItems = 16;    // elements per thread and tile in the index-order walk
+constexpr int kMaxLog = 64;   // chunk boundaries the nucleus walk remembers for the sampling walk
 
 struct SampleParams {
   bool greedy;
@@ -97,6 +98,11 @@ struct RowShared {
   int count, digit, above;
   int found, last_positive;
   double found_acc;
+  // The nucleus walk's chunks: chunk q holds the keys in [lower[q], lower[q - 1]) and the mass
+  // before it is carry[q]; the sampling walk starts at the chunk its target falls in.
+  unsigned long long log_lower[kMaxLog];
+  double log_carry[kMaxLog];
+  int log_count;
 };
 
 // Exclusive prefix sum of one double per thread over the block; *total gets the block's sum.
@@ -244,20 +250,39 @@ struct WalkResult {
 };
 
 // Walks ranks [0, limit) in chunks. `reuse_first` skips building chunk 0 (its keys are already
-// in shared memory, sorted, and cover at least min(kChunk, limit) ranks).
+// in shared memory, sorted, and cover at least min(kChunk, limit) ranks). `record` logs each
+// chunk's lower key and the mass before it (the nucleus walk); `jump` starts at the last logged
+// chunk whose preceding mass is <= target, reusing the logged keys instead of selecting them
+// again (the sampling walk, whose ranks are a prefix of the nucleus walk's).
 __device__ WalkResult walk(const float* x, int64_t V, int64_t limit, Walk mode, double target, float max, float inv_t, bool reuse_first,
-                           RowShared& sh) {
+                           bool record, bool jump, RowShared& sh) {
   WalkResult res{-1, -1, 0.0, -1, false};
   double carry = 0.0;
   unsigned long long upper = 0;
-  for (int64_t start = 0; start < limit; start += kChunk) {
-    const int64_t end = start + kChunk < limit ? start + kChunk : limit;
+  int64_t first = 0;
+  const int logged = jump ? sh.log_count : 0;
+  if (logged > 0) {
+    int q = 0;
+    while (q + 1 < logged && sh.log_carry[q + 1] <= target) q++;
+    first = q;
+    carry = sh.log_carry[q];
+    upper = q > 0 ? sh.log_lower[q - 1] : 0;
+  }
+  if (record && threadIdx.x == 0) sh.log_count = 0;
+  for (int64_t chunk = first; chunk * kChunk < limit; chunk++) {
+    const int64_t start = chunk * kChunk, end = start + kChunk < limit ? start + kChunk : limit;
     if (!(start == 0 && reuse_first)) {
-      const unsigned long long lower = select_rank(x, V, end, sh);
+      // A logged chunk may hold more ranks than this walk needs; only `end - start` are scanned.
+      const unsigned long long lower = chunk < logged ? sh.log_lower[chunk] : select_rank(x, V, end, sh);
       build_chunk(x, V, lower, upper, start > 0, sh);
       upper = lower;
     } else if (end < V) {
       upper = sh.keys[end - 1];  // the chunk's smallest key: the next chunk's keys are below it
+    }
+    if (record && threadIdx.x == 0 && chunk < kMaxLog) {
+      sh.log_lower[chunk] = upper;
+      sh.log_carry[chunk] = carry;
+      sh.log_count = static_cast<int>(chunk) + 1;
     }
     const int count = static_cast<int>(end - start);
     const double mass = scan_chunk(count, carry, mode, target, max, inv_t, sh);
@@ -272,7 +297,7 @@ __device__ WalkResult walk(const float* x, int64_t V, int64_t limit, Walk mode, 
     carry += mass;
   }
   res.acc = carry;
-  res.chunk0_kept = limit <= kChunk;
+  res.chunk0_kept = limit <= kChunk && first == 0;
   return res;
 }
 
@@ -392,12 +417,12 @@ __global__ void sample_kernel(const float* logits, int64_t rows, int64_t V, Samp
     int64_t keep = limit;
     if (prm.top_p < 1) {
       // Nucleus: the shortest prefix whose share of the (top-k) mass reaches top_p.
-      const WalkResult cut = walk(x, V, limit, Walk::kNucleus, prm.top_p * mass, mx, inv_t, have_chunk0, sh);
+      const WalkResult cut = walk(x, V, limit, Walk::kNucleus, prm.top_p * mass, mx, inv_t, have_chunk0, true, false, sh);
       if (cut.rank >= 0) keep = cut.rank + 1;
       mass = cut.acc;
       have_chunk0 = cut.chunk0_kept;
     }
-    const WalkResult pick = walk(x, V, keep, Walk::kSample, u * mass, mx, inv_t, have_chunk0, sh);
+    const WalkResult pick = walk(x, V, keep, Walk::kSample, u * mass, mx, inv_t, have_chunk0, false, prm.top_p < 1, sh);
     if (threadIdx.x == 0) ids[row] = pick.rank >= 0 ? pick.id : pick.last_positive_id;
   }
 }
