@@ -14,7 +14,8 @@
 //   chunk's keys are compacted into shared memory and bitonic-sorted, and a prefix sum in sorted
 //   order (a contiguous run per thread plus a block scan) finds the nucleus cut and the sample.
 //   With the usual small top-k (or a nucleus inside the first kChunk tokens) that is one select,
-//   one compaction and one sort per row; larger nuclei walk further chunks.
+//   one compaction and one sort per row; larger nuclei walk further chunks, and the sampling
+//   walk then starts at the chunk its target falls in (the nucleus walk logged the boundaries).
 // The row sums are double, as on the CPU; only their association differs (~1e-16 relative), so
 // a pick can differ only when u lands within that distance of a cumulative boundary.
 #include <climits>
