@@ -95,10 +95,13 @@ export function prefixLmMask(length: number, prefix: number | readonly number[],
 
 /** CPU kernel sets of attention ('best' picks the best this CPU has). */
 export type CpuAttentionKernel = 'avx512' | 'avx2' | 'generic' | 'best';
-/** CUDA variants of attention: 'auto' (default: 'flash' for head dims up to 256, else
- * 'rowwise'), 'flash' (tiled in shared memory) or 'rowwise' (a warp per row, any head dim). */
-export type CudaAttentionKernel = 'auto' | 'flash' | 'rowwise';
-const CUDA_ATTENTION_KERNELS: readonly string[] = ['auto', 'flash', 'rowwise'] satisfies CudaAttentionKernel[];
+/** CUDA variants of attention: 'auto' (default: bf16 forwards on tensor cores when the head
+ * dim is a multiple of 16 and there are more than 16 query rows per kv head, else 'flash' for
+ * head dims up to 256, 'rowwise' above), 'flash' (tiled in shared memory, f32 math), 'rowwise'
+ * (a warp per row, any head dim) or 'wmma' (bf16 forwards on tensor cores wherever the head
+ * dim allows). Backwards run 'flash' or 'rowwise'. */
+export type CudaAttentionKernel = 'auto' | 'flash' | 'rowwise' | 'wmma';
+const CUDA_ATTENTION_KERNELS: readonly string[] = ['auto', 'flash', 'rowwise', 'wmma'] satisfies CudaAttentionKernel[];
 
 /** The CPU kernel set attention uses ('avx512', 'avx2' or 'generic'); pass a name (or 'best')
  * to choose one, e.g. to compare them. A CUDA variant name chooses the CUDA kernels instead

@@ -97,9 +97,7 @@ function check(c: Case, tolerance: { rtol?: number; gradRtol?: number } = {}): v
   );
 }
 
-const variants = ['flash', 'rowwise'] as const;
-
-function forVariants(fn: () => void): void {
+function forVariants(fn: () => void, variants: readonly mm.ops.CudaAttentionKernel[] = ['flash', 'rowwise']): void {
   try {
     for (const variant of variants) {
       mm.ops.attentionKernel(variant);
@@ -221,13 +219,18 @@ test('zero-size inputs: no queries, no batch', () => {
   });
 });
 
-test('bf16 q, k, v against the CPU bf16 path: forward and backward', () => {
+test('bf16 q, k, v against the CPU bf16 path: forward (tensor cores and SIMT) and backward', () => {
   forVariants(() => {
     check({ B: 1, H: 2, Tq: 65, D: 64, causal: true, dtype: 'bf16' });
     check({ B: 2, H: 4, Hkv: 2, Tq: 1, Tk: 37, kvRows: 40, D: 64, causal: true, dtype: 'bf16' });
-  });
-  check({ B: 2, H: 2, Tq: 17, D: 80, mask: 'batched', dtype: 'bf16' });
-  check({ B: 1, H: 2, Tq: 1, Tk: 600, D: 128, causal: true, dtype: 'bf16' });
+    check({ B: 2, H: 2, Tq: 17, D: 80, mask: 'batched', dtype: 'bf16' });
+    check({ B: 1, H: 2, Hkv: 1, Tq: 70, D: 16, mask: 'fully-masked-rows', causal: true, dtype: 'bf16' });
+  }, ['wmma', 'auto', 'flash', 'rowwise']);
+  forVariants(() => {
+    check({ B: 1, H: 2, Tq: 1, Tk: 600, D: 128, causal: true, dtype: 'bf16' });
+    check({ B: 1, H: 1, Tq: 130, Tk: 140, D: 32, causal: true, mask: 'additive', dtype: 'bf16' });
+    check({ B: 1, H: 2, Tq: 9, D: 17, dtype: 'bf16' });
+  }, ['wmma', 'auto']);
   check({ B: 1, H: 1, Tq: 7, D: 300, dtype: 'bf16' });
   mm.scope(() => {
     const q = mm.Tensor.randn([1, 2, 4, 8], { device: 'cuda', dtype: 'bf16' });
@@ -253,7 +256,7 @@ test('errors on CUDA: mixed devices are named, dtypes must match, kernel names',
     throwsWith(() => mm.native.attentionBackward(out.handle, q.handle, k.handle, k.handle, out.handle, lse.to('cpu').handle, false, null, 1, 0), mm.MmcotError, 'ERR_DEVICE', /'lse' is on cpu:0/);
     assert.is(mm.ops.attentionKernel('rowwise'), 'rowwise');
     assert.is(mm.ops.attentionKernel('auto'), 'auto');
-    throwsWith(() => mm.ops.attentionKernel('cutlass' as 'flash'), mm.MmcotError, 'ERR_UNSUPPORTED', /'auto', 'flash' or 'rowwise' on CUDA/);
+    throwsWith(() => mm.ops.attentionKernel('cutlass' as 'flash'), mm.MmcotError, 'ERR_UNSUPPORTED', /'auto', 'flash', 'rowwise' or 'wmma' on CUDA/);
   });
 });
 

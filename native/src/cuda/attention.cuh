@@ -33,7 +33,27 @@ struct Params {
   float scale_log2;  // scale * log2(e)
 };
 
-// The kernel variant (attention_forward.cu): true when the tiled kernels take head dim D.
+// Where a forward block's rows go when the keys are split between blocks: the normalised
+// partial output [splits][rows][D], then the running max (base 2) and sum [splits][rows], rows =
+// B * H * Tq; o is null when the keys are not split (the block writes out and lse).
+struct Partials {
+  float* o;
+  float* m;
+  float* l;
+  int64_t total_rows;
+};
+
+// The tensor-core forward for bf16 (attention_wmma.cu): 64 query rows per block. wmma_takes()
+// says whether it handles head dim D on this device.
+bool wmma_takes(int64_t D);
+constexpr int kWmmaRows = 64;
+mm_status wmma_forward(const Params& p, const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, __nv_bfloat16* out,
+                       float* lse, int splits, int64_t keys_per_split, const Partials& part);
+
+// The kernel variant chosen with mm_attention_set_kernel (attention_forward.cu).
+enum Variant : int { kAuto = 0, kFlash = 1, kRowwise = 2, kWmma = 3 };
+Variant variant();
+// True when the tiled SIMT kernels take head dim D under the chosen variant.
 bool use_flash(int64_t D);
 // Output columns per lane of the tiled kernels for head dim D: 1, 2, 4, 8 (D <= 256), else 0.
 int flash_cols(int64_t D);

@@ -18,9 +18,12 @@ mm_status attention_forward(const AttentionProblem& p, mm_dtype dtype, const voi
 mm_status attention_backward(const AttentionProblem& p, mm_dtype dtype, const void* dout, const void* q, const void* k,
                              const void* v, const void* out, const float* lse, void* dq, void* dk, void* dv);
 
-// The CUDA kernel variant in use: "auto" (the default: "flash" for head dims up to 256, "rowwise"
-// above), "flash" (tiled: query/key tiles in shared memory, head dim up to 256, larger ones
-// fall back to "rowwise") or "rowwise" (one warp per query row / key row, any head dim).
+// The CUDA kernel variant in use: "auto" (the default: the forward of bf16 on tensor cores when
+// the head dim is a multiple of 16 and there are more than 16 query rows per kv head, else
+// "flash" for head dims up to 256 and "rowwise" above), "flash" (tiled SIMT f32: query/key tiles
+// in shared memory, head dim up to 256, larger ones fall back to "rowwise"), "rowwise" (one warp
+// per query row / key row, any head dim) or "wmma" (the tensor-core forward for bf16 wherever
+// the head dim allows, else as "auto"). The backward is "flash" or "rowwise" for every dtype.
 const char* attention_kernel_name();
 // Picks a variant by name; false when `name` is not one of them.
 bool set_attention_kernel(const char* name);

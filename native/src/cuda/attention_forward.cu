@@ -17,6 +17,7 @@
 // max and sum, and a combine kernel merges them.
 #include <atomic>
 #include <cstring>
+#include <type_traits>
 
 #include "attention.cuh"
 
@@ -25,9 +26,11 @@ namespace attn {
 
 // ---- variants ----------------------------------------------------------------------------
 
-enum Variant : int { kAuto = 0, kFlash = 1, kRowwise = 2 };
 std::atomic<int> g_variant{kAuto};
-const char* const kVariantNames[] = {"auto", "flash", "rowwise"};
+const char* const kVariantNames[] = {"auto", "flash", "rowwise", "wmma"};
+constexpr int kVariants = 4;
+
+Variant variant() { return static_cast<Variant>(g_variant.load()); }
 
 // Output columns per lane of the tiled kernels for head dim D (0: too wide, use rowwise).
 int flash_cols(int64_t D) { return D <= 32 ? 1 : D <= 64 ? 2 : D <= 128 ? 4 : D <= 256 ? 8 : 0; }
@@ -43,15 +46,6 @@ mm_status check_sizes(const Params& p, const char* op) {
 }
 
 namespace {
-
-// Where a block's rows go when the keys are split: the normalised partial output [splits][rows][D],
-// then the running max (base 2) and sum [splits][rows], rows = B * H * Tq.
-struct Partials {
-  float* o;
-  float* m;
-  float* l;
-  int64_t total_rows;
-};
 
 // ---- flash -------------------------------------------------------------------------------
 
@@ -303,18 +297,23 @@ mm_status forward(const Params& p, const T* q, const T* k, const T* v, T* out, f
   if (p.B == 0 || p.Hkv == 0 || rows == 0) return MM_OK;
   // Few query rows per kv head (decoding): 2 rows per warp instead of 8.
   const bool small = rows <= 4 * kWarps;
-  const bool flash = use_flash(p.D) && flash_smem(p.D, small ? 2 : 8) <= max_shared_memory();
-  const int64_t rows_per_block = flash ? (small ? 2 : 8) * kWarps : kWarps;
+  // bf16 on tensor cores: "wmma", or "auto" unless the tile of 64 rows would be mostly empty.
+  const Variant chosen = variant();
+  const bool tensor_cores = std::is_same<T, __nv_bfloat16>::value && wmma_takes(p.D) &&
+                            (chosen == kWmma || (chosen == kAuto && !small));
+  const bool flash = !tensor_cores && use_flash(p.D) && flash_smem(p.D, small ? 2 : 8) <= max_shared_memory();
+  const int64_t rows_per_block = tensor_cores ? kWmmaRows : flash ? (small ? 2 : 8) * kWarps : kWarps;
+  const int64_t key_tile = tensor_cores ? 64 : kKeyTile;
   const int64_t blocks = (rows + rows_per_block - 1) / rows_per_block * p.Hkv * p.B;
   // Too few blocks to fill the GPU and many keys: split the keys between blocks.
   int splits = 1;
-  int64_t keys_per_split = round_up(p.Tk, kKeyTile);
+  int64_t keys_per_split = round_up(p.Tk, key_tile);
   constexpr int64_t kBusyBlocks = 128, kMinKeysPerSplit = 256;
   if (blocks < kBusyBlocks && p.Tk >= 2 * kMinKeysPerSplit) {
     int64_t want = (2 * kBusyBlocks + blocks - 1) / blocks;
     if (want > p.Tk / kMinKeysPerSplit) want = p.Tk / kMinKeysPerSplit;
     if (want > 64) want = 64;
-    keys_per_split = round_up((p.Tk + want - 1) / want, kKeyTile);
+    keys_per_split = round_up((p.Tk + want - 1) / want, key_tile);
     splits = static_cast<int>((p.Tk + keys_per_split - 1) / keys_per_split);
   }
   Scratch scratch;
@@ -326,7 +325,9 @@ mm_status forward(const Params& p, const T* q, const T* k, const T* v, T* out, f
     part.m = part.o + n * p.D;
     part.l = part.m + n;
   }
-  if (flash) {
+  if (tensor_cores) {
+    if constexpr (std::is_same<T, __nv_bfloat16>::value) MM_TRY(wmma_forward(p, q, k, v, out, lse, splits, keys_per_split, part));
+  } else if (flash) {
     const mm_status s = small ? dispatch_flash<T, 2>(p, q, k, v, out, lse, splits, keys_per_split, part)
                               : dispatch_flash<T, 8>(p, q, k, v, out, lse, splits, keys_per_split, part);
     MM_TRY(s);
@@ -361,7 +362,7 @@ mm_status attention_forward(const AttentionProblem& problem, mm_dtype dtype, con
 const char* attention_kernel_name() { return attn::kVariantNames[attn::g_variant.load()]; }
 
 bool set_attention_kernel(const char* name) {
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < attn::kVariants; i++) {
     if (std::strcmp(attn::kVariantNames[i], name) == 0) {
       attn::g_variant.store(i);
       return true;

@@ -241,14 +241,14 @@ extern "C" mm_status mm_attention_set_kernel(const char* name) {
 #if MM_WITH_CUDA
   if (mm::cuda::set_attention_kernel(name)) return MM_OK;
 #else
-  if (std::strcmp(name, "auto") == 0 || std::strcmp(name, "flash") == 0 || std::strcmp(name, "rowwise") == 0) {
+  if (std::strcmp(name, "auto") == 0 || std::strcmp(name, "flash") == 0 || std::strcmp(name, "rowwise") == 0 || std::strcmp(name, "wmma") == 0) {
     return mm::fail(MM_ERR_UNSUPPORTED, "attentionKernel: '%s' is a CUDA kernel and this build has no CUDA backend", name);
   }
 #endif
   if (!mm::cpu::set_attention_kernel(name)) {
     return mm::fail(MM_ERR_UNSUPPORTED,
                     "attentionKernel: kernel set '%s' is not available here (use 'avx512', 'avx2', 'generic' or 'best' on the CPU, "
-                    "'auto', 'flash' or 'rowwise' on CUDA; the CPU or build may lack it)",
+                    "'auto', 'flash', 'rowwise' or 'wmma' on CUDA; the CPU or build may lack it)",
                     name);
   }
   return MM_OK;

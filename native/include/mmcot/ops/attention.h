@@ -43,8 +43,9 @@ mm_status mm_attention_backward(const mm_tensor* dout, const mm_tensor* q, const
 /* The CPU kernel set in use ("avx512", "avx2" or "generic"). */
 const char* mm_attention_kernel(void);
 /* Chooses the CPU kernel set: one of the names above or "best" (tests and benchmarks compare
- * them); or the CUDA variant: "auto" (default), "flash" (tiled, head dims up to 256) or
- * "rowwise" (a warp per row, any head dim). MM_ERR_UNSUPPORTED when this CPU or build lacks it. */
+ * them); or the CUDA variant: "auto" (default), "flash" (tiled, head dims up to 256), "rowwise"
+ * (a warp per row, any head dim) or "wmma" (bf16 forward on tensor cores, head dims a multiple
+ * of 16). MM_ERR_UNSUPPORTED when this CPU or build lacks it. */
 mm_status mm_attention_set_kernel(const char* name);
 
 #ifdef __cplusplus
