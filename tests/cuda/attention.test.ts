@@ -240,6 +240,24 @@ test('bf16 q, k, v against the CPU bf16 path: forward (tensor cores and SIMT) an
   });
 });
 
+test('the backward gives the same bits on every run (dQ by its own pass, no float atomics)', () => {
+  forVariants(() => {
+    mm.scope(() => {
+      const q = mm.Tensor.randn([2, 4, 70, 24], { device: 'cuda', requiresGrad: true });
+      const k = mm.Tensor.randn([2, 2, 70, 24], { device: 'cuda', requiresGrad: true });
+      const v = mm.Tensor.randn([2, 2, 70, 24], { device: 'cuda', requiresGrad: true });
+      const dout = mm.Tensor.randn([2, 4, 70, 24], { device: 'cuda' });
+      const grads = () => {
+        for (const t of [q, k, v]) t.grad = null;
+        mm.ops.attention(q, k, v, { causal: true }).backward(dout);
+        return [q, k, v].map((t) => t.grad!.toArray());
+      };
+      const first = grads(), second = grads();
+      first.forEach((g, i) => assert.equal(second[i], g, `grad ${'qkv'[i]} is bit-identical`));
+    });
+  });
+});
+
 test('errors on CUDA: mixed devices are named, dtypes must match, kernel names', () => {
   mm.scope(() => {
     const q = mm.Tensor.zeros([2, 4, 5, 8], { device: 'cuda' });
