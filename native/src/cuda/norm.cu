@@ -91,10 +91,10 @@ __device__ __forceinline__ float inv_sqrt(float sum, int64_t d, double eps) {
   return static_cast<float>(1.0 / sqrt(mean + eps));
 }
 
-// Copies the worker's shared accumulators (n floats) to its row of partial sums, each thread
-// its own elements (the ones it accumulated, so no sync is needed).
-__device__ __forceinline__ void flush_accumulators(const float* acc, float* out, int64_t n, bool vec) {
-  for_row(n, vec, [&](int64_t i, auto width) {
+// Copies one row of the worker's shared accumulators (d floats) to its partial sums, each thread
+// its own elements (the ones it accumulated, with the same mapping, so no sync is needed).
+__device__ __forceinline__ void flush_accumulators(const float* acc, float* out, int64_t d, bool vec) {
+  for_row(d, vec, [&](int64_t i, auto width) {
     constexpr int W = decltype(width)::value;
     float v[W];
     load(v, acc + i);
@@ -281,7 +281,9 @@ __global__ void layer_norm_backward_kernel(const float* dy, const float* x, cons
       });
     }
   }
-  if (acc && smem_acc && me < rows) flush_accumulators(acc, partial + me * n_sums * d, n_sums * d, vec);
+  if (acc && smem_acc && me < rows) {
+    for (int k = 0; k < n_sums; k++) flush_accumulators(acc + k * d, partial + (me * n_sums + k) * d, d, vec);
+  }
 }
 
 __global__ void modulate_kernel(const float* x, const float* shift, const float* scale, int64_t rows, int64_t rows_per_group,
