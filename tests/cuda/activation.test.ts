@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as mm from '../../lib/index.ts';
 import { randomFloats, throwsWith } from '../helpers.ts';
-import { compareOnDevices, gpuTest } from './compare.ts';
+import { assertCloseTo, compareOnDevices, cudaAvailable, gpuTest } from './compare.ts';
 
 const gpu = gpuTest();
 
@@ -135,6 +135,32 @@ gpu('activation ops on CUDA refuse operands on another device, by name', () => {
       /logSoftmax backward: 'y' is on cuda:0 but 'dy' is on cpu:0/);
     throwsWith(() => mm.native.swigluBackward(g.handle, g.handle, c.handle, true, true), mm.MmcotError, 'ERR_DEVICE',
       /swiglu backward: 'gate' is on cuda:0 but 'dy' is on cpu:0/);
+  });
+});
+
+(cudaAvailable && mm.cuda.deviceCount() >= 2 ? test : test.skip)('activation ops on a second device: results stay there and match the CPU; mixing devices is refused', () => {
+  mm.scope(() => {
+    const [b, h, t, d] = [2, 3, 5, 16];
+    const n = b * h * t * d;
+    const data = [randomFloats(n, 1), randomFloats(n, 2), randomFloats(n, 3)];
+    const positions = Int32Array.from({ length: b * t }, (_, i) => (i * 37) % 1000);
+    const run = (device: mm.Device) => {
+      const [x, u] = [0, 1].map((i) => mm.Tensor.from(data[i], [b, h, t, d], { device, requiresGrad: true }));
+      const roped = mm.ops.rope(x, mm.Tensor.from(positions, [b, t], { dtype: 'i32', device }));
+      const y = mm.ops.logSoftmax(mm.ops.softmax(mm.ops.gelu(mm.ops.swiglu(roped, u)), 2), -1);
+      y.backward(mm.Tensor.from(data[2], [b, h, t, d], { device }));
+      mm.manualSeed(8);
+      const dropped = mm.ops.dropout(x, 0.3);
+      return [y, x.grad!, u.grad!, dropped];
+    };
+    const cpu = run('cpu'), gpu1 = run('cuda:1');
+    gpu1.forEach((r, k) => {
+      assert.is(r.device, 'cuda:1');
+      assertCloseTo(r, cpu[k], 1e-4, `cuda:1 result ${k}`);
+    });
+    assert.equal(Array.from(gpu1[3].toArray()), Array.from(cpu[3].toArray()), 'dropout mask on cuda:1');
+    const g0 = mm.Tensor.ones([4], { device: 'cuda:0' }), g1 = mm.Tensor.ones([4], { device: 'cuda:1' });
+    throwsWith(() => mm.ops.swiglu(g0, g1), mm.MmcotError, 'ERR_DEVICE', /swiglu: 'gate' is on cuda:0 but 'up' is on cuda:1/);
   });
 });
 

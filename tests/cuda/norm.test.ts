@@ -4,8 +4,9 @@
 // GPU or `npm run test:cuda:emu` with the emulator; skipped elsewhere.
 import { test } from 'uvu';
 import * as mm from '../../lib/index.ts';
-import { throwsWith } from '../helpers.ts';
-import { compareOnDevices, gpuTest } from './compare.ts';
+import * as assert from 'uvu/assert';
+import { randomFloats, throwsWith } from '../helpers.ts';
+import { assertCloseTo, compareOnDevices, cudaAvailable, gpuTest } from './compare.ts';
 
 const gpu = gpuTest();
 
@@ -107,6 +108,26 @@ gpu('norm ops on CUDA refuse operands on another device, by name', () => {
       'ERR_DEVICE', /layerNorm backward: 'x' is on cuda:0 but 'rstd' is on cpu:0/);
     throwsWith(() => mm.native.modulateBackward(dyCpu.handle, x.handle, wGpu.handle, true, true, true), mm.MmcotError, 'ERR_DEVICE',
       /modulate backward: 'x' is on cuda:0 but 'dy' is on cpu:0/);
+  });
+});
+
+(cudaAvailable && mm.cuda.deviceCount() >= 2 ? test : test.skip)('norm ops on a second device: results stay there and match the CPU; mixing devices is refused', () => {
+  mm.scope(() => {
+    const [rows, d] = [37, 40];
+    const data = [randomFloats(rows * d, 1), randomFloats(d, 2), randomFloats(d, 3), randomFloats(rows * d, 4)];
+    const run = (device: mm.Device) => {
+      const [x, w, b] = [[rows, d], [d], [d]].map((shape, i) => mm.Tensor.from(data[i], shape, { device, requiresGrad: true }));
+      const y = mm.ops.modulate(mm.ops.layerNorm(mm.ops.rmsNorm(x, w), w, b), w, b);
+      y.backward(mm.Tensor.from(data[3], [rows, d], { device }));
+      return [y, x.grad!, w.grad!, b.grad!];
+    };
+    const cpu = run('cpu'), gpu1 = run('cuda:1');
+    gpu1.forEach((t, k) => {
+      assert.is(t.device, 'cuda:1');
+      assertCloseTo(t, cpu[k], 1e-4, `cuda:1 result ${k}`);
+    });
+    const x0 = mm.Tensor.ones([2, 8], { device: 'cuda:0' }), w1 = mm.Tensor.ones([8], { device: 'cuda:1' });
+    throwsWith(() => mm.ops.rmsNorm(x0, w1), mm.MmcotError, 'ERR_DEVICE', /rmsNorm: 'x' is on cuda:0 but 'weight' is on cuda:1/);
   });
 });
 
