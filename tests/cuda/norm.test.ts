@@ -75,7 +75,12 @@ gpu('modulate: shared [D] and per-batch [B, D] conditions, forward and gradients
     compareOnDevices(`modulate [37, ${d}] with [37, ${d}]`, [{ shape: [37, d] }, { shape: [37, d] }, { shape: [37, d] }], ([x, sh, sc]) =>
       mm.ops.modulate(x, sh, sc));
   }
-  // One group with many rows: the rows are split and the parts summed in a second kernel.
+  // Groups of more than 16 rows: the column-tile kernel, its groups whole or split in parts
+  // summed by a second kernel.
+  compareOnDevices('modulate [3, 40, 17] with [3, 17]', [{ shape: [3, 40, 17] }, { shape: [3, 17] }, { shape: [3, 17] }], ([x, sh, sc]) =>
+    mm.ops.modulate(x, sh, sc));
+  compareOnDevices('modulate [17, 33] with [33]', [{ shape: [17, 33] }, { shape: [33] }, { shape: [33] }], ([x, sh, sc]) =>
+    mm.ops.modulate(x, sh, sc));
   compareOnDevices('modulate [700, 17] with [17]', [{ shape: [700, 17] }, { shape: [17] }, { shape: [17] }], ([x, sh, sc]) =>
     mm.ops.modulate(x, sh, sc), { gradRtol: 2e-4 });
   compareOnDevices('modulate [2, 300, 40] with [2, 40]', [{ shape: [2, 300, 40] }, { shape: [2, 40] }, { shape: [2, 40] }], ([x, sh, sc]) =>

@@ -306,12 +306,45 @@ __global__ void modulate_kernel(const float* x, const float* shift, const float*
   }
 }
 
-// One block (32 columns x kSumRows rows of threads) per (column tile, group, split): thread
+// Groups of few rows (x [N, D] with one condition per row, the diffusion head's case): a row
+// worker per group; each thread walks the group's rows for its own columns, so the sums stay
+// in registers and every access is a coalesced (float4) row access.
+__global__ void modulate_backward_groups_kernel(const float* dy, const float* x, const float* scale, int64_t groups,
+                                                int64_t rows_per_group, int64_t d, float* dx, float* dshift, float* dscale, bool vec) {
+  for (int64_t g = worker(); g < groups; g += workers()) {
+    for_row(d, vec, [&](int64_t i, auto width) {
+      constexpr int W = decltype(width)::value;
+      float k[W], sum_shift[W], sum_scale[W];
+      load(k, scale + g * d + i);
+      for (int q = 0; q < W; q++) {
+        k[q] += 1.f;
+        sum_shift[q] = sum_scale[q] = 0.f;
+      }
+      for (int64_t r = 0; r < rows_per_group; r++) {
+        const int64_t at = (g * rows_per_group + r) * d + i;
+        float gv[W], v[W];
+        load(gv, dy + at);
+        load(v, x + at);
+        for (int q = 0; q < W; q++) {
+          sum_shift[q] += gv[q];
+          sum_scale[q] += gv[q] * v[q];
+          v[q] = gv[q] * k[q];
+        }
+        if (dx) store(dx + at, v);
+      }
+      if (dshift) store(dshift + g * d + i, sum_shift);
+      if (dscale) store(dscale + g * d + i, sum_scale);
+    });
+  }
+}
+
+// Groups of many rows: one block (32 columns x kSumRows rows of threads) per (column tile, group, split): thread
 // (tx, ty) walks rows ty, ty + kSumRows, ... of the split's share of the group, writing dx and
 // summing dy and dy x for its column; the kSumRows sums are added in shared memory in a fixed
 // order. Output o = (split, group, column) of pshift/pscale ([splits][groups][d]; null when not
 // wanted). A warp reads 32 consecutive columns of one row.
 constexpr int kSumRows = 8;
+constexpr int64_t kFewRows = 16;  // up to this many rows per group: modulate_backward_groups_kernel
 
 __global__ void modulate_backward_kernel(const float* dy, const float* x, const float* scale, int64_t groups, int64_t rows_per_group,
                                          int64_t d, int64_t splits, float* dx, float* pshift, float* pscale) {
@@ -453,6 +486,12 @@ mm_status modulate(const float* x, const float* shift, const float* scale, int64
 mm_status modulate_backward(const float* dy, const float* x, const float* scale, int64_t groups, int64_t rows_per_group, int64_t d,
                             float* dx, float* dshift, float* dscale) {
   if (groups == 0 || d == 0) return MM_OK;
+  if (rows_per_group <= kFewRows) {
+    const rowwise::RowLaunch l = rowwise::row_launch(groups, d, kMaxRowWorkers);
+    const bool vec = d % 4 == 0 && aligned(dy, x, scale, dx, dshift) && aligned(dscale);
+    return launch("modulate backward", modulate_backward_groups_kernel, l.grid, l.block, 0, dy, x, scale, groups, rows_per_group, d, dx,
+                  dshift, dscale, vec);
+  }
   // Split a group's rows when (tiles x groups) alone would give few blocks, keeping at least
   // 8 rows per thread; splits > 1 go through partial sums and column_sums.
   const int64_t tiles = tiles_of(d), blocks = tiles * groups;
