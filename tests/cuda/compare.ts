@@ -118,6 +118,13 @@ export function compareOnDevices(
     const weights = differentiable.map((k, j) => randomFloats(cpu.outs[k].numel, seed * 977 + j));
     for (const side of [cpu, gpu]) {
       const device = side === cpu ? 'cpu' : 'cuda';
+      if (differentiable.length === 1) {
+        // One output: backpropagate w itself (the gradient of <out, w>), so the check needs no
+        // other op on the device.
+        const k = differentiable[0];
+        side.outs[k].backward(mm.Tensor.from(weights[0], side.outs[k].shape, { device }));
+        continue;
+      }
       let loss: mm.Tensor | null = null;
       differentiable.forEach((k, j) => {
         const w = mm.Tensor.from(weights[j], side.outs[k].shape, { device });
