@@ -119,10 +119,10 @@ export function compareOnDevices(
     for (const side of [cpu, gpu]) {
       const device = side === cpu ? 'cpu' : 'cuda';
       if (differentiable.length === 1) {
-        // One output: seed its backward with w directly (the gradient of the same loss), so the
-        // check needs no other op on CUDA, and bf16 outputs work too.
-        const only = side.outs[differentiable[0]];
-        only.backward(mm.Tensor.from(weights[0], only.shape, { device, dtype: only.dtype }));
+        // One output: backpropagate w itself (the gradient of <out, w>), so the check needs no
+        // other op on the device; w takes the output's dtype (bf16 outputs too).
+        const k = differentiable[0];
+        side.outs[k].backward(mm.Tensor.from(weights[0], side.outs[k].shape, { device, dtype: side.outs[k].dtype }));
         continue;
       }
       let loss: mm.Tensor | null = null;
