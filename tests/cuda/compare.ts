@@ -24,8 +24,8 @@ export type Device = 'cpu' | 'cuda';
 /** An input: float data (fresh random by seed unless given), or integer ids. */
 export interface InputSpec {
   shape: number[];
-  /** f32 (default) or i32 (ids: uniform in [0, high)). */
-  dtype?: 'f32' | 'i32';
+  /** f32 (default), bf16 (the same random floats, rounded; no grad) or i32 (ids: uniform in [0, high)). */
+  dtype?: 'f32' | 'bf16' | 'i32';
   high?: number;
   /** Differentiate with respect to this input (f32 only; default true for f32). */
   grad?: boolean;
@@ -114,10 +114,16 @@ export function compareOnDevices(
     });
     const differentiable = cpu.outs.map((o, k) => k).filter((k) => cpu.outs[k].requiresGrad && cpu.outs[k].dtype === 'f32');
     if (options.backward === false || differentiable.length === 0) return worst;
-    // loss = sum_k <out_k, w_k> with the same random w_k on both devices.
+    // loss = sum_k <out_k, w_k> with the same random w_k on both devices. With one output, w is
+    // passed to backward() as its gradient directly (the same thing, without needing sum/mul on CUDA).
     const weights = differentiable.map((k, j) => randomFloats(cpu.outs[k].numel, seed * 977 + j));
     for (const side of [cpu, gpu]) {
       const device = side === cpu ? 'cpu' : 'cuda';
+      if (differentiable.length === 1) {
+        const out = side.outs[differentiable[0]];
+        out.backward(mm.Tensor.from(weights[0], out.shape, { device }));
+        continue;
+      }
       let loss: mm.Tensor | null = null;
       differentiable.forEach((k, j) => {
         const w = mm.Tensor.from(weights[j], side.outs[k].shape, { device });

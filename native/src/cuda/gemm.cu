@@ -243,7 +243,7 @@ __global__ void wmma_kernel(Problem<uint16_t> p, bool vec_a, bool vec_b) {
   constexpr int kEpilogueBytes = WM * WN * 16 * 16 * 4;
   constexpr int kBytes = kStageBytes > kEpilogueBytes ? kStageBytes : kEpilogueBytes;
   // One raw buffer: two stages of both slices, reused by the epilogue's staging tiles.
-  __shared__ alignas(32) int4 smem[kBytes / 16];  // wmma loads need 32-byte aligned tiles
+  alignas(32) __shared__ int4 smem[kBytes / 16];  // wmma loads need 32-byte aligned tiles
   uint16_t* const stages = reinterpret_cast<uint16_t*>(smem);
   auto stage_a = [&](int buf) { return stages + buf * SliceA::kElems; };
   auto stage_b = [&](int buf) { return stages + 2 * SliceA::kElems + buf * SliceB::kElems; };
