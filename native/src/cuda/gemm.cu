@@ -69,30 +69,51 @@ struct Problem {
 constexpr int kTiledThreads = 256;
 constexpr int kPad = 4;  // floats of padding per shared row: keeps float4 alignment, spreads banks
 
-// Loads the BK-deep slice [k0, k0 + BK) of R rows [r0, r0 + R) of an operand into registers
-// (zero outside the matrix). kContig: the operand is stored rows x K (element (r, k) at r * ld + k),
-// else K x rows (at k * ld + r). Consecutive threads read consecutive addresses either way.
+// A thread's share of the loads of one operand's BK-deep slices of R rows [r0, r0 + R): L
+// elements at fixed (row, depth) places in the slice, read into registers (zero outside the
+// matrix) and later written into the k-major shared slice s[kk][r] (row stride R + kPad).
+// kContig: the operand is stored rows x K (element (r, k) at r * ld + k), else K x rows (at
+// k * ld + r); either way consecutive threads read consecutive addresses. Element i of a thread
+// lies at a fixed distance from its element 0, so a load is one base offset plus constants.
 template <int R, int BK, bool kContig, class T>
-__device__ __forceinline__ void tiled_load(const T* x, int64_t ld, int64_t rows, int64_t K, int64_t r0, int64_t k0, float (&reg)[R * BK / kTiledThreads]) {
-#pragma unroll
-  for (int i = 0; i < R * BK / kTiledThreads; i++) {
-    const int e = static_cast<int>(threadIdx.x) + i * kTiledThreads;
-    const int r = kContig ? e / BK : e % R, kk = kContig ? e % BK : e / R;
-    const int64_t gr = r0 + r, gk = k0 + kk;
-    reg[i] = gr < rows && gk < K ? load_f(x, kContig ? gr * ld + gk : gk * ld + gr) : 0.0f;
-  }
-}
+struct TiledLoader {
+  static constexpr int L = R * BK / kTiledThreads;
+  static constexpr int kStep = kContig ? kTiledThreads / BK : kTiledThreads / R;  // rows (or depths) between elements
+  static_assert(kContig ? kTiledThreads % BK == 0 : kTiledThreads % R == 0, "a thread keeps its depth (or row) across elements");
+  static_assert(L <= 32, "one bit per element");
+  const T* base;     // element 0 of the slice at depth 0
+  int64_t stride;    // between elements: kStep rows (kContig) or kStep depths
+  int64_t ld, K;
+  int depth;         // of element 0, within the slice
+  unsigned rows_ok;  // bit i: element i's row is inside the matrix
 
-// Writes what tiled_load read into the k-major shared slice s[kk][r] (row stride R + kPad).
-template <int R, int BK, bool kContig>
-__device__ __forceinline__ void tiled_store(float* s, const float (&reg)[R * BK / kTiledThreads]) {
+  __device__ __forceinline__ TiledLoader(const T* x, int64_t ld_, int64_t rows, int64_t K_, int64_t r0) : ld(ld_), K(K_) {
+    const int t = static_cast<int>(threadIdx.x);
+    const int64_t row = r0 + (kContig ? t / BK : t % R);
+    depth = kContig ? t % BK : t / R;
+    base = x + (kContig ? row * ld + depth : depth * ld + row);
+    stride = kStep * ld;
+    rows_ok = 0;
 #pragma unroll
-  for (int i = 0; i < R * BK / kTiledThreads; i++) {
-    const int e = static_cast<int>(threadIdx.x) + i * kTiledThreads;
-    const int r = kContig ? e / BK : e % R, kk = kContig ? e % BK : e / R;
-    s[kk * (R + kPad) + r] = reg[i];
+    for (int i = 0; i < L; i++) rows_ok |= static_cast<unsigned>((kContig ? row + i * kStep : row) < rows) << i;
   }
-}
+
+  __device__ __forceinline__ void load(int64_t k0, float (&reg)[L]) const {
+    const T* at = base + (kContig ? k0 : k0 * ld);
+#pragma unroll
+    for (int i = 0; i < L; i++) {
+      const bool ok = ((rows_ok >> i) & 1u) && k0 + depth + (kContig ? 0 : i * kStep) < K;
+      reg[i] = ok ? load_f(at, i * stride) : 0.0f;
+    }
+  }
+
+  __device__ __forceinline__ static void store(float* s, const float (&reg)[L]) {
+    const int t = static_cast<int>(threadIdx.x);
+    const int r = kContig ? t / BK : t % R, kk = kContig ? t % BK : t / R;
+#pragma unroll
+    for (int i = 0; i < L; i++) s[(kContig ? kk : kk + i * kStep) * (R + kPad) + (kContig ? r + i * kStep : r)] = reg[i];
+  }
+};
 
 template <int BM, int BN, int BK, int TM, int TN, bool TA, bool TB, class T>
 __global__ void tiled_kernel(Problem<T> p) {
@@ -100,7 +121,8 @@ __global__ void tiled_kernel(Problem<T> p) {
   static_assert(BM * BK % kTiledThreads == 0 && BN * BK % kTiledThreads == 0, "whole loads per thread");
   constexpr int GM = TM / 4, GN = TN / 4;            // 4 x 4 groups per micro-tile
   constexpr int SM = BM / GM, SN = BN / GN;          // distance between a thread's groups
-  constexpr int LA = BM * BK / kTiledThreads, LB = BN * BK / kTiledThreads;
+  using LoadA = TiledLoader<BM, BK, !TA, T>;
+  using LoadB = TiledLoader<BN, BK, TB, T>;
   constexpr int RA = (BM + kPad) / 4, RB = (BN + kPad) / 4;  // shared row lengths in float4
   __shared__ float4 As4[2][BK][RA];
   __shared__ float4 Bs4[2][BK][RB];
@@ -122,19 +144,21 @@ __global__ void tiled_kernel(Problem<T> p) {
 #pragma unroll
       for (int j = 0; j < TN; j++) acc[i][j] = 0.0f;
     }
-    float ra[LA], rb[LB];
-    tiled_load<BM, BK, !TA>(A, lda, M, K, m0, 0, ra);
-    tiled_load<BN, BK, TB>(B, ldb, N, K, n0, 0, rb);
-    tiled_store<BM, BK, !TA>(reinterpret_cast<float*>(As4[0]), ra);
-    tiled_store<BN, BK, TB>(reinterpret_cast<float*>(Bs4[0]), rb);
+    const LoadA load_a(A, lda, M, K, m0);
+    const LoadB load_b(B, ldb, N, K, n0);
+    float ra[LoadA::L], rb[LoadB::L];
+    load_a.load(0, ra);
+    load_b.load(0, rb);
+    LoadA::store(reinterpret_cast<float*>(As4[0]), ra);
+    LoadB::store(reinterpret_cast<float*>(Bs4[0]), rb);
     __syncthreads();
 
     int buf = 0;
     for (int64_t k0 = 0; k0 < K; k0 += BK) {
       const bool more = k0 + BK < K;
       if (more) {  // next slice: global loads in flight during the arithmetic below
-        tiled_load<BM, BK, !TA>(A, lda, M, K, m0, k0 + BK, ra);
-        tiled_load<BN, BK, TB>(B, ldb, N, K, n0, k0 + BK, rb);
+        load_a.load(k0 + BK, ra);
+        load_b.load(k0 + BK, rb);
       }
 #pragma unroll
       for (int kk = 0; kk < BK; kk++) {
@@ -156,8 +180,8 @@ __global__ void tiled_kernel(Problem<T> p) {
         }
       }
       if (more) {
-        tiled_store<BM, BK, !TA>(reinterpret_cast<float*>(As4[buf ^ 1]), ra);
-        tiled_store<BN, BK, TB>(reinterpret_cast<float*>(Bs4[buf ^ 1]), rb);
+        LoadA::store(reinterpret_cast<float*>(As4[buf ^ 1]), ra);
+        LoadB::store(reinterpret_cast<float*>(Bs4[buf ^ 1]), rb);
       }
       __syncthreads();
       buf ^= 1;
