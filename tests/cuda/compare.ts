@@ -114,14 +114,15 @@ export function compareOnDevices(
     });
     const differentiable = cpu.outs.map((o, k) => k).filter((k) => cpu.outs[k].requiresGrad && cpu.outs[k].dtype === 'f32');
     if (options.backward === false || differentiable.length === 0) return worst;
-    // loss = sum_k <out_k, w_k> with the same random w_k on both devices. With one output, w is
-    // passed to backward() as its gradient directly (the same thing, without needing sum/mul on CUDA).
+    // loss = sum_k <out_k, w_k> with the same random w_k on both devices.
     const weights = differentiable.map((k, j) => randomFloats(cpu.outs[k].numel, seed * 977 + j));
     for (const side of [cpu, gpu]) {
       const device = side === cpu ? 'cpu' : 'cuda';
       if (differentiable.length === 1) {
-        const out = side.outs[differentiable[0]];
-        out.backward(mm.Tensor.from(weights[0], out.shape, { device }));
+        // One output: backpropagate w itself (the gradient of <out, w>), so the check needs no
+        // other op on the device.
+        const k = differentiable[0];
+        side.outs[k].backward(mm.Tensor.from(weights[0], side.outs[k].shape, { device }));
         continue;
       }
       let loss: mm.Tensor | null = null;
