@@ -36,25 +36,6 @@ __device__ __forceinline__ float load_f(const uint16_t* p, int64_t i) { return b
 __device__ __forceinline__ void store_f(float* p, int64_t i, float v) { p[i] = v; }
 __device__ __forceinline__ void store_f(uint16_t* p, int64_t i, float v) { p[i] = f32_to_bf16_bits(v); }
 
-// The element offsets of A and B for batch item `item` (C is dense: item * M * N).
-__device__ __forceinline__ void batch_offsets(const GemmBatchIndex& index, int64_t item, int64_t a_matrix, int64_t b_matrix, int64_t* oa,
-                                              int64_t* ob) {
-  if (index.ndim == 0) {
-    *oa = item * a_matrix;
-    *ob = item * b_matrix;
-    return;
-  }
-  int64_t a = 0, b = 0, rest = item;
-  for (int d = index.ndim - 1; d >= 0; d--) {
-    const int64_t coord = rest % index.shape[d];
-    rest /= index.shape[d];
-    a += coord * index.a_stride[d];
-    b += coord * index.b_stride[d];
-  }
-  *oa = a * a_matrix;
-  *ob = b * b_matrix;
-}
-
 template <class T>
 struct Problem {
   const T* a;
@@ -63,6 +44,14 @@ struct Problem {
   int64_t m, n, k, batch;
   float alpha, beta;
   GemmBatchIndex index;
+
+  // The matrices of A and B that batch item `item` reads (its C is at c + item * m * n).
+  __device__ __forceinline__ void operands(int64_t item, const T** A, const T** B) const {
+    int64_t oa, ob;
+    index.offsets(item, &oa, &ob);
+    *A = a + oa * m * k;
+    *B = b + ob * k * n;
+  }
 };
 
 // ---- tiled (SIMT) ------------------------------------------------------------------------------
@@ -133,10 +122,8 @@ __global__ void tiled_kernel(Problem<T> p) {
   const int64_t lda = TA ? M : K, ldb = TB ? K : N;
 
   for (int64_t item = blockIdx.z; item < p.batch; item += gridDim.z) {
-    int64_t oa, ob;
-    batch_offsets(p.index, item, M * K, K * N, &oa, &ob);
-    const T* A = p.a + oa;
-    const T* B = p.b + ob;
+    const T *A, *B;
+    p.operands(item, &A, &B);
 
     float acc[TM][TN];
 #pragma unroll
@@ -283,10 +270,8 @@ __global__ void wmma_kernel(Problem<uint16_t> p, bool vec_a, bool vec_b) {
   const int64_t lda = TA ? M : K, ldb = TB ? K : N;
 
   for (int64_t item = blockIdx.z; item < p.batch; item += gridDim.z) {
-    int64_t oa, ob;
-    batch_offsets(p.index, item, M * K, K * N, &oa, &ob);
-    const uint16_t* A = p.a + oa;
-    const uint16_t* B = p.b + ob;
+    const uint16_t *A, *B;
+    p.operands(item, &A, &B);
     // Loads the slice at depth k0 of each operand into registers.
     int4 ra[SliceA::kChunks / THREADS], rb[SliceB::kChunks / THREADS];
     auto load = [&](int64_t k0) {

@@ -271,19 +271,6 @@ mm_status run(const GemmArgs& g, const void* a, const void* b, void* c, int64_t 
                   "cublasLtMatmul");
 }
 
-// Matrix offsets of A and B for batch item `item` (as the kernels compute them).
-void item_offsets(const GemmBatchIndex& index, int64_t item, int64_t* oa, int64_t* ob) {
-  int64_t a = 0, b = 0, rest = item;
-  for (int d = index.ndim - 1; d >= 0; d--) {
-    const int64_t coord = rest % index.shape[d];
-    rest /= index.shape[d];
-    a += coord * index.a_stride[d];
-    b += coord * index.b_stride[d];
-  }
-  *oa = a;
-  *ob = b;
-}
-
 }  // namespace
 
 bool cublaslt_available() { return loaded(); }
@@ -304,11 +291,11 @@ mm_status cublaslt_gemm(const GemmArgs& g) {
   // a broadcast operand); else one call per item of the outer dimensions, strided over the
   // innermost batch dimension.
   int64_t a1 = 0, b1 = 0;
-  item_offsets(g.index, 1, &a1, &b1);
+  g.index.offsets(1, &a1, &b1);
   bool regular = true;
   for (int64_t item = 2; regular && item < g.batch; item++) {
     int64_t oa, ob;
-    item_offsets(g.index, item, &oa, &ob);
+    g.index.offsets(item, &oa, &ob);
     regular = oa == item * a1 && ob == item * b1;
   }
   if (regular) return run(g, g.a, g.b, g.c, g.batch, a1 * a_matrix, b1 * b_matrix);
@@ -319,7 +306,7 @@ mm_status cublaslt_gemm(const GemmArgs& g) {
   char* c = static_cast<char*>(g.c);
   for (int64_t outer = 0; outer < g.batch / inner; outer++) {
     int64_t oa, ob;
-    item_offsets(g.index, outer * inner, &oa, &ob);
+    g.index.offsets(outer * inner, &oa, &ob);
     MM_TRY(run(g, a + oa * a_matrix * elem, b + ob * b_matrix * elem, c + outer * inner * c_matrix * elem, inner, g.index.a_stride[last] * a_matrix,
                g.index.b_stride[last] * b_matrix));
   }
