@@ -4,6 +4,7 @@
 // run 'tiled'), 'auto', and 'cublaslt' where the library is loaded (never in the emulator). bf16
 // products against the CPU's bf16 path. Run with `npm run test:cuda` (GPU) or
 // `npm run test:cuda:emu` (emulator).
+import { test as uvu } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as mm from '../../lib/index.ts';
 import { randomFloats, throwsWith } from '../helpers.ts';
@@ -242,4 +243,4 @@ test('bf16 linear with a bias refuses to record for autograd (forward-only), nam
   });
 });
 
-test.run();
+uvu.run();
