@@ -1,5 +1,6 @@
 // The one place that finds and loads the native binary (node-gyp-build: build/Release, then
-// prebuilds/<platform>-<arch>/; PREBUILDS_ONLY=1 skips the local build).
+// prebuilds/<platform>-<arch>/; PREBUILDS_ONLY=1 skips the local build). MMCOT_NATIVE_PATH names
+// a binary to load instead (e.g. the CUDA-emulator build used by `npm run test:cuda:emu`).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -12,8 +13,9 @@ export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 function load(): NativeAddon {
   const nodeGypBuild = require('node-gyp-build') as { (dir: string): unknown; resolve(dir: string): string };
   let addon: NativeAddon;
+  const override = process.env.MMCOT_NATIVE_PATH;
   try {
-    addon = nodeGypBuild(packageRoot) as NativeAddon;
+    addon = (override ? require(path.resolve(override)) : nodeGypBuild(packageRoot)) as NativeAddon;
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new MmcotError(
@@ -32,6 +34,7 @@ export const native: NativeAddon = load();
 
 /** Path of the binary that was loaded (for diagnostics). */
 export function nativeBinaryPath(): string {
+  if (process.env.MMCOT_NATIVE_PATH) return path.resolve(process.env.MMCOT_NATIVE_PATH);
   const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
   return nodeGypBuild.resolve(packageRoot);
 }

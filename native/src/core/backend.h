@@ -20,6 +20,10 @@ class Backend {
   virtual mm_status copy_from_host(int device, void* dst, const void* src, size_t bytes) = 0;
   virtual mm_status copy_to_host(int device, void* dst, const void* src, size_t bytes) = 0;
   virtual mm_status copy_on_device(int device, void* dst, const void* src, size_t bytes) = 0;
+  // Between two devices of this backend (CUDA: peer copy); the CPU has only one device.
+  virtual mm_status copy_between_devices(int dst_device, void* dst, int src_device, const void* src, size_t bytes) {
+    return copy_on_device(dst_device, dst, src, bytes);
+  }
 
   virtual mm_status fill(int device, void* dst, mm_dtype dtype, int64_t n, double value) = 0;
   virtual mm_status cast(int device, void* dst, mm_dtype dst_dtype, const void* src, mm_dtype src_dtype,

@@ -216,7 +216,7 @@ mm_status mm_tensor_to_device(const mm_tensor* t, mm_device device, mm_tensor** 
     } else if (src->device.index == device.index) {
       s = dst->backend->copy_on_device(device.index, dst->data, src->data, src->bytes);
     } else {
-      s = mm::fail(MM_ERR_UNSUPPORTED, "tensor_to_device: copies between CUDA devices %d and %d are not supported", src->device.index, device.index);
+      s = dst->backend->copy_between_devices(device.index, dst->data, src->device.index, src->data, src->bytes);
     }
     if (s != MM_OK) {
       mm_tensor_free(copy);

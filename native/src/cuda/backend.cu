@@ -18,6 +18,8 @@ namespace mm {
 namespace {
 
 constexpr int kMaxDevices = 16;
+// The device the calling thread's kernels go to (set by CudaBackend::use / cuda::select_device).
+thread_local int t_current_device = 0;
 constexpr int kThreads = 256;
 
 mm_status cuda_fail(cudaError_t err, const char* what) {
@@ -30,11 +32,6 @@ mm_status cuda_fail(cudaError_t err, const char* what) {
     cudaError_t mm_cuda_err_ = (call);              \
     if (mm_cuda_err_ != cudaSuccess) return cuda_fail(mm_cuda_err_, what); \
   } while (0)
-
-int blocks_for(int64_t n) {
-  const int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<int>(blocks < 65535 * 8 ? (blocks > 0 ? blocks : 1) : 65535 * 8);
-}
 
 __device__ __forceinline__ void store_float(void* dst, mm_dtype dtype, int64_t i, float v) {
   if (dtype == MM_BF16) {
@@ -168,36 +165,43 @@ class CudaBackend final : public Backend {
     return MM_OK;
   }
 
+  mm_status copy_between_devices(int dst_device, void* dst, int src_device, const void* src, size_t bytes) override {
+    if (!bytes) return MM_OK;
+    // Rare (moving a model between GPUs): wait for the source's stream, then copy on the
+    // destination's stream, which orders it before the destination's later kernels.
+    MM_TRY(use(src_device));
+    MM_CUDA_TRY(cudaStreamSynchronize(streams_[src_device]), "peer copy (synchronize source)");
+    MM_TRY(use(dst_device));
+    MM_CUDA_TRY(cudaMemcpyPeerAsync(dst, dst_device, src, src_device, bytes, streams_[dst_device]), "peer copy");
+    return MM_OK;
+  }
+
   mm_status fill(int device, void* dst, mm_dtype dtype, int64_t n, double value) override {
     MM_TRY(use(device));
     if (dtype == MM_I32 && !(value >= INT32_MIN && value <= INT32_MAX)) return fail(MM_ERR_ARG, "fill: %g does not fit in i32", value);
     if (n == 0) return MM_OK;
-    fill_kernel<<<blocks_for(n), kThreads, 0, streams_[device]>>>(dst, dtype, n, static_cast<float>(value),
+    return cuda::launch("fill", fill_kernel, cuda::blocks_for(n), kThreads, 0, dst, dtype, n, static_cast<float>(value),
                                                                     dtype == MM_I32 ? static_cast<int32_t>(value) : 0);
-    return launched("fill");
   }
 
   mm_status cast(int device, void* dst, mm_dtype dst_dtype, const void* src, mm_dtype src_dtype, int64_t n) override {
     MM_TRY(use(device));
     if (n == 0) return MM_OK;
-    cast_kernel<<<blocks_for(n), kThreads, 0, streams_[device]>>>(dst, dst_dtype, src, src_dtype, n);
-    return launched("cast");
+    return cuda::launch("cast", cast_kernel, cuda::blocks_for(n), kThreads, 0, dst, dst_dtype, src, src_dtype, n);
   }
 
   mm_status fill_uniform(int device, void* dst, mm_dtype dtype, int64_t n, uint64_t seed, uint64_t offset, float low,
                          float high) override {
     MM_TRY(use(device));
     if (n == 0) return MM_OK;
-    uniform_kernel<<<blocks_for((n + 3) / 4), kThreads, 0, streams_[device]>>>(dst, dtype, n, seed, offset, low, high - low);
-    return launched("rand");
+    return cuda::launch("rand", uniform_kernel, cuda::blocks_for((n + 3) / 4), kThreads, 0, dst, dtype, n, seed, offset, low, high - low);
   }
 
   mm_status fill_normal(int device, void* dst, mm_dtype dtype, int64_t n, uint64_t seed, uint64_t offset, float mean,
                         float std) override {
     MM_TRY(use(device));
     if (n == 0) return MM_OK;
-    normal_kernel<<<blocks_for((n + 3) / 4), kThreads, 0, streams_[device]>>>(dst, dtype, n, seed, offset, mean, std);
-    return launched("randn");
+    return cuda::launch("randn", normal_kernel, cuda::blocks_for((n + 3) / 4), kThreads, 0, dst, dtype, n, seed, offset, mean, std);
   }
 
   mm_status synchronize() override {
@@ -244,6 +248,7 @@ class CudaBackend final : public Backend {
   mm_status use(int device) {
     if (device < 0 || device >= devices_) return fail(MM_ERR_DEVICE, "device cuda:%d does not exist", device);
     MM_CUDA_TRY(cudaSetDevice(device), "cudaSetDevice");
+    t_current_device = device;
     if (!streams_[device]) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!streams_[device]) MM_CUDA_TRY(cudaStreamCreateWithFlags(&streams_[device], cudaStreamNonBlocking), "cudaStreamCreate");
@@ -267,11 +272,6 @@ class CudaBackend final : public Backend {
   }
 
  private:
-  static mm_status launched(const char* what) {
-    const cudaError_t err = cudaGetLastError();
-    return err == cudaSuccess ? MM_OK : cuda_fail(err, what);
-  }
-
   void release_cached_locked(int device) {
     if (cudaSetDevice(device) != cudaSuccess) return;
     if (streams_[device]) cudaStreamSynchronize(streams_[device]);
@@ -323,8 +323,6 @@ const CudaProbe& probe() {
   return result;
 }
 
-thread_local int t_current_device = 0;
-
 CudaBackend& backend_or_throw() {
   CudaBackend* b = probe().backend;
   if (!b) throw std::runtime_error("CUDA kernel launched without a usable CUDA backend");
@@ -338,9 +336,7 @@ namespace cuda {
 mm_status select_device(int device) {
   CudaBackend* b = probe().backend;
   if (!b) return fail(MM_ERR_DEVICE, "CUDA is not available: %s", probe().why);
-  MM_TRY(b->use(device));
-  t_current_device = device;
-  return MM_OK;
+  return b->use(device);
 }
 int current_device() { return t_current_device; }
 cudaStream_t stream() { return backend_or_throw().stream(t_current_device); }

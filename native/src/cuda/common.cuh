@@ -34,7 +34,7 @@ inline unsigned blocks_for(int64_t n, int threads = 256) {
 }
 
 #if defined(MMCOT_CUDA_EMULATED)
-#define MM_DYNAMIC_SHARED(type, name) type* name = reinterpret_cast<type*>(::mm::emu::dynamic_shared())
+#define MM_DYNAMIC_SHARED(type, name) MM_EMU_DYNAMIC(type, name)
 #else
 #define MM_DYNAMIC_SHARED(type, name)                              \
   extern __shared__ __align__(16) unsigned char mm_dynamic_smem_[]; \

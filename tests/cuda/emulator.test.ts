@@ -1,0 +1,23 @@
+// The CUDA emulator's own semantics check (tests/native/emu_selftest.cc): barriers, a missing
+// barrier exposed by the shuffled schedule, divergent barriers reported, warp shuffle lane
+// semantics, dynamic shared memory limits, wmma, atomics, the memory limit. It runs when the
+// loaded binary is the emulator build (`npm run test:cuda:emu`); otherwise it is skipped.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import * as mm from '../../lib/index.ts';
+import { nativeBinaryPath } from '../../lib/native.ts';
+
+const selftest = path.join(path.dirname(nativeBinaryPath()), 'emu_selftest');
+const emulated = /emulator/.test(mm.backends().cuda.reason) && existsSync(selftest);
+if (!emulated) console.log('CUDA emulator tests skipped: the loaded binary is not the emulator build (npm run test:cuda:emu)');
+
+(emulated ? test : test.skip)('the CUDA emulator implements the execution semantics the kernel tests rely on', () => {
+  const run = spawnSync(selftest, { encoding: 'utf8' });
+  assert.is(run.status, 0, `emu_selftest failed:\n${run.stdout}\n${run.stderr}`);
+  assert.match(run.stdout, /(\d+) of \1 emulator checks passed/);
+});
+
+test.run();
