@@ -36,6 +36,18 @@ test('backward with heavy repeats and more ids than one sort tile (merge passes)
   }
 });
 
+test('backward with a padding-like id among ordinary ones (heavy and light rows together, wide D)', () => {
+  for (const [k, rows, dim] of [[3000, 50, 40], [700, 9, 70], [130, 2, 33]]) {
+    const r = randomFloats(k, k + 1);
+    const ids = Int32Array.from(r, (v, j) => (j % 3 === 0 ? 0 : Math.min(rows - 1, Math.floor(((v + 1) / 2) * rows))));
+    compareOnDevices(`embedding ${k} ids, id 0 on every third, V=${rows} D=${dim}`, [{ shape: [k], dtype: 'i32', data: ids }, { shape: [rows, dim] }], ([i, table]) => mm.ops.embedding(i, table), {
+      rtol: 0,
+      gradRtol: 0,
+      seed: dim,
+    });
+  }
+});
+
 test('the backward is bit-identical run to run', () => {
   mm.scope(() => {
     const k = 5000, rows = 17, dim = 33;

@@ -196,6 +196,8 @@ test('indexSelect on every axis with repeats, forward and deterministic backward
     [[3, 7, 4], 0, []],
     [[2, 1, 3, 2, 1, 2, 4, 3], 6, [3, 0, 3]],
     [[2, 5, 8], 1, [1, 4, 4, 0]],
+    [[0, 5], 1, [1, 2]],
+    [[2, 5, 0], 1, [4, 4]],
   ];
   for (const [shape, axis, indices] of cases) {
     compareOnDevices(

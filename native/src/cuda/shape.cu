@@ -13,8 +13,10 @@
 //    pairs are sorted (bitonic sort of 2048-key tiles in shared memory, then merge passes), each
 //    destination row finds its run of sources by binary search, and sums them in ascending
 //    position in double: the CPU's order and arithmetic, so results match it bit for bit and do
-//    not vary run to run. No float atomics; O(k log k) for k indices plus one pass over the
-//    output (never O(rows * k)).
+//    not vary run to run. Rows with many sources (> 64, e.g. a padding id) are instead summed
+//    by 8 lanes per column whose partials add in lane order: still a fixed order (deterministic),
+//    equal to the CPU's after rounding unless a double rounding lands on a float tie. No float
+//    atomics; O(k log k) for k indices plus one pass over the output (never O(rows * k)).
 #include <cstdint>
 #include <cstring>
 
@@ -313,18 +315,60 @@ __global__ void row_starts_kernel(const u64* __restrict__ keys, int64_t k, int64
   }
 }
 
-// dst[o, r, c] = sum in ascending j of grad[o, j, c] over the sorted run of row r, in double.
+// Rows with more sources than this are summed by scatter_heavy_kernel, kHeavyLanes lanes each.
+constexpr int64_t kHeavy = 64;
+constexpr int kHeavyLanes = 8;
+
+// dst[o, r, c] = sum in ascending j of grad[o, j, c] over the sorted run of row r, in double
+// (one thread per output element: the CPU's order and arithmetic). Rows with more than kHeavy
+// sources (a padding id repeated thousands of times) would make their threads long serial
+// chains; they are listed in `heavy` instead (in any order: each row's sum is fixed-order).
 __global__ void scatter_rows_kernel(const float* __restrict__ grad, int64_t outer, int64_t k, int64_t inner, const u64* __restrict__ keys,
-                                    const int64_t* __restrict__ row_start, int64_t size, float* __restrict__ dst) {
+                                    const int64_t* __restrict__ row_start, int64_t size, float* __restrict__ dst, int* __restrict__ heavy,
+                                    int* __restrict__ heavy_count) {
   const int64_t total = outer * size * inner;
   for (int64_t e = global_thread(); e < total; e += grid_stride()) {
     const int64_t row = e / inner, c = e - row * inner, o = row / size, r = row - o * size;
     const int64_t begin = row_start[r], end = row_start[r + 1];
+    if (end - begin > kHeavy) {
+      if (c == 0 && o == 0) heavy[atomicAdd(heavy_count, 1)] = static_cast<int>(r);
+      continue;
+    }
     const float* g = grad + o * k * inner + c;
     double acc = 0;
 #pragma unroll 4
     for (int64_t h = begin; h < end; h++) acc += g[static_cast<int64_t>(keys[h] & 0xffffffffull) * inner];
     dst[e] = static_cast<float>(acc);
+  }
+}
+
+// The heavy rows: block (32 columns, kHeavyLanes lanes); lane t sums sources t, t + lanes, ...
+// in double, and the lanes are added in lane order: a fixed order, so still deterministic.
+// grid.x covers column blocks, grid.y (heavy row, outer slice) units.
+__global__ void scatter_heavy_kernel(const float* __restrict__ grad, int64_t outer, int64_t k, int64_t inner, const u64* __restrict__ keys,
+                                     const int64_t* __restrict__ row_start, int64_t size, float* __restrict__ dst, const int* __restrict__ heavy,
+                                     const int* __restrict__ heavy_count) {
+  __shared__ double lanes[kHeavyLanes][kWarp];
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  const int64_t c = int64_t{blockIdx.x} * kWarp + tx;
+  const int64_t units = int64_t{*heavy_count} * outer;
+  for (int64_t unit = blockIdx.y; unit < units; unit += gridDim.y) {
+    const int64_t r = heavy[unit / outer], o = unit % outer;
+    const int64_t begin = row_start[r], end = row_start[r + 1];
+    double acc = 0;
+    if (c < inner) {
+      const float* g = grad + o * k * inner + c;
+#pragma unroll 4
+      for (int64_t h = begin + ty; h < end; h += kHeavyLanes) acc += g[static_cast<int64_t>(keys[h] & 0xffffffffull) * inner];
+    }
+    lanes[ty][tx] = acc;
+    __syncthreads();
+    if (ty == 0 && c < inner) {
+      double sum = 0;
+      for (int t = 0; t < kHeavyLanes; t++) sum += lanes[t][tx];
+      dst[(o * size + r) * inner + c] = static_cast<float>(sum);
+    }
+    __syncthreads();
   }
 }
 
@@ -442,9 +486,15 @@ mm_status scatter_add_axis(const char* op, const float* grad, int64_t outer, int
     if (k == 0) return MM_OK;
     return launch(op, check_indices_kernel, blocks_for(k), kThreads, 0, idx, k, size, device_error_flag());
   }
-  Scratch keys, spare, starts;
+  Scratch keys, spare, starts, heavy;
   MM_TRY(keys.allocate(static_cast<size_t>(k) * sizeof(u64)));
   MM_TRY(starts.allocate(static_cast<size_t>(size + 1) * sizeof(int64_t)));
+  // At most k / (kHeavy + 1) rows are heavy; the list's count first.
+  const int64_t max_heavy = k / (kHeavy + 1);
+  MM_TRY(heavy.allocate(static_cast<size_t>(max_heavy + 1) * sizeof(int)));
+  int* heavy_count = heavy.as<int>();
+  int* heavy_rows = heavy_count + 1;
+  MM_CUDA_CHECK(cudaMemsetAsync(heavy_count, 0, sizeof(int), stream()), "cudaMemsetAsync (scatter)");
   u64* sorted = keys.as<u64>();
   if (k > 0) {
     MM_TRY(launch(op, sort_tiles_kernel, static_cast<unsigned>(ceil_div(k, kSortTile)), kSortThreads, 0, idx, k, size, sorted, device_error_flag()));
@@ -460,7 +510,13 @@ mm_status scatter_add_axis(const char* op, const float* grad, int64_t outer, int
     }
   }
   MM_TRY(launch(op, row_starts_kernel, blocks_for(size + 1), kThreads, 0, sorted, k, size, starts.as<int64_t>()));
-  return launch(op, scatter_rows_kernel, blocks_for(outer * size * inner), kThreads, 0, grad, outer, k, inner, sorted, starts.as<int64_t>(), size, dst);
+  MM_TRY(launch(op, scatter_rows_kernel, blocks_for(outer * size * inner), kThreads, 0, grad, outer, k, inner, sorted, starts.as<int64_t>(), size, dst,
+                heavy_rows, heavy_count));
+  if (max_heavy == 0) return MM_OK;
+  // Sized for the most heavy rows there can be; blocks past the actual count exit at once.
+  const dim3 grid(static_cast<unsigned>(ceil_div(inner, kWarp)), static_cast<unsigned>(clamp64(max_heavy * outer, 1, kMaxGrid)));
+  return launch(op, scatter_heavy_kernel, grid, dim3(kWarp, kHeavyLanes), 0, grad, outer, k, inner, sorted, starts.as<int64_t>(), size, dst, heavy_rows,
+                heavy_count);
 }
 
 }  // namespace mm::cuda
