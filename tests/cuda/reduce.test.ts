@@ -163,6 +163,9 @@ test('reduce errors on CUDA: axis range and dtype are checked before any launch'
     const g = mm.Tensor.zeros([2], { device: 'cuda' });
     const idx = mm.Tensor.zeros([2], { dtype: 'i32', device: 'cpu' });
     throwsWith(() => native.maxBackward(g.handle, idx.handle, [2, 3], 1), mm.MmcotError, 'ERR_DEVICE', /'grad' is on cuda:0 but 'indices' is on cpu/);
+    // sumOfSquares' backward reads x (op 2), which must be on grad's device.
+    const xCpu = mm.Tensor.zeros([2, 3], { device: 'cpu' });
+    throwsWith(() => native.reduceBackward(2, g.handle, xCpu.handle, [2, 3], 1), mm.MmcotError, 'ERR_DEVICE', /'grad' is on cuda:0 but 'x' is on cpu/);
   });
 });
 

@@ -4,6 +4,7 @@
 // values (NaN, infinities, zeros) each op must pass through like the CPU.
 import * as assert from 'uvu/assert';
 import * as mm from '../../lib/index.ts';
+import { native } from '../../lib/native.ts';
 import { affine } from '../../lib/ops/unary.ts';
 import { throwsWith } from '../helpers.ts';
 import { compareOnDevices, gpuTest, type InputSpec } from './compare.ts';
@@ -97,6 +98,9 @@ test('unary errors on CUDA: dtype and parameter checks name the op', () => {
     throwsWith(() => mm.ops.exp(ints), mm.MmcotError, 'ERR_DTYPE', /exp/);
     const x = mm.Tensor.zeros([2], { device: 'cuda' });
     throwsWith(() => mm.ops.clamp(x, 1, 0), mm.MmcotError, 'ERR_ARG', /clamp: needs lo <= hi/);
+    // The backward's saved operand must be on grad's device (Log reads x: op 2).
+    const onCpu = mm.Tensor.ones([2], { device: 'cpu' });
+    throwsWith(() => native.unaryBackward(2, onCpu.handle, null, x.handle, 0, 0), mm.MmcotError, 'ERR_DEVICE', /'grad' is on cuda:0 but 'x' is on cpu/);
   });
 });
 

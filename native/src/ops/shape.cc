@@ -1,7 +1,6 @@
 // Shape family: argument checks and dispatch (kernels: cpu/shape.cc).
 #include "mmcot/ops/shape.h"
 
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
