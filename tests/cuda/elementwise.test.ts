@@ -3,12 +3,13 @@
 // operands, trailing/leading/middle broadcasts, both sides broadcast, 8 dimensions, zero-size),
 // sumTo on its own (the reduction that undoes a broadcast, including long reduced axes), special
 // values, and the errors (mixed devices named, shapes that do not broadcast).
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as mm from '../../lib/index.ts';
 import { randomFloats, throwsWith } from '../helpers.ts';
 import { compareOnDevices, gpuTest, type InputSpec } from './compare.ts';
 
-const test = gpuTest();
+const gpu = gpuTest();
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 const PAIRS: [number[], number[]][] = [
@@ -45,7 +46,7 @@ const OPS: [string, (a: mm.Tensor, b: mm.Tensor) => mm.Tensor][] = [
   ['div', mm.ops.div],
 ];
 
-test('add/sub/mul/div for every broadcast pattern, forward and backward', () => {
+gpu('add/sub/mul/div for every broadcast pattern, forward and backward', () => {
   for (const [name, op] of OPS) {
     for (const [k, [sa, sb]] of PAIRS.entries()) {
       const b = name === 'div' ? awayFromZero(sb, 50 + k) : { shape: sb };
@@ -54,7 +55,7 @@ test('add/sub/mul/div for every broadcast pattern, forward and backward', () => 
   }
 });
 
-test('plain number operands on either side', () => {
+gpu('plain number operands on either side', () => {
   for (const shape of [[], [5], [3, 4], [0, 2]]) {
     for (const s of [2.5, -0.75]) {
       compareOnDevices(`add ${s}`, [{ shape }], ([x]) => mm.ops.add(mm.ops.add(x, s), mm.ops.add(s, x)));
@@ -65,14 +66,14 @@ test('plain number operands on either side', () => {
   }
 });
 
-test('only one side requires a gradient', () => {
+gpu('only one side requires a gradient', () => {
   for (const [name, op] of OPS) {
     compareOnDevices(`${name} grad a only`, [{ shape: [3, 4] }, { ...awayFromZero([4], 9), grad: false }], ([x, y]) => op(x, y));
     compareOnDevices(`${name} grad b only`, [{ shape: [3, 1], grad: false }, awayFromZero([3, 4], 8)], ([x, y]) => op(x, y));
   }
 });
 
-test('sumTo undoes every broadcast, including long reduced axes', () => {
+gpu('sumTo undoes every broadcast, including long reduced axes', () => {
   const cases: [number[], number[]][] = [
     [[3, 5], [5]],
     [[3, 5], [3, 1]],
@@ -93,7 +94,7 @@ test('sumTo undoes every broadcast, including long reduced axes', () => {
   }
 });
 
-test('special values follow IEEE on both devices (division by zero, infinities, NaN)', () => {
+gpu('special values follow IEEE on both devices (division by zero, infinities, NaN)', () => {
   const a = Float32Array.from([1, -1, 0, NaN, Infinity, -Infinity, 0, 3]);
   const b = Float32Array.from([0, 0, 0, 1, Infinity, 2, -0, NaN]);
   for (const [name, op] of OPS) {
@@ -102,7 +103,7 @@ test('special values follow IEEE on both devices (division by zero, infinities, 
   }
 });
 
-test('elementwise errors on CUDA: mixed devices are named, shapes must broadcast', () => {
+gpu('elementwise errors on CUDA: mixed devices are named, shapes must broadcast', () => {
   mm.scope(() => {
     const g = mm.Tensor.zeros([2, 3], { device: 'cuda' }), c = mm.Tensor.zeros([2, 3], { device: 'cpu' });
     for (const [name, op] of OPS) {

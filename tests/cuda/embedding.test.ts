@@ -4,15 +4,16 @@
 // repeats and more ids than one sort tile. The backward sums each row's gradients in the CPU's
 // order and precision, so it matches the CPU bit for bit (gradRtol 0) and never varies run to
 // run. Ids out of range are a device error raised at the next wait, with zero rows.
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as mm from '../../lib/index.ts';
 import { native } from '../../lib/native.ts';
 import { randomFloats, throwsWith } from '../helpers.ts';
 import { compareOnDevices, gpuTest } from './compare.ts';
 
-const test = gpuTest();
+const gpu = gpuTest();
 
-test('lookup and backward for ids of every shape, V and D odd and even', () => {
+gpu('lookup and backward for ids of every shape, V and D odd and even', () => {
   for (const [rows, dim] of [[1, 1], [7, 3], [11, 64], [1000, 5], [37, 130], [5, 256]]) {
     for (const idsShape of [[], [1], [5], [3, 4], [2, 3, 4], [0], [2, 0, 3], [1, 1, 1, 1, 1, 2, 3]]) {
       compareOnDevices(
@@ -25,7 +26,7 @@ test('lookup and backward for ids of every shape, V and D odd and even', () => {
   }
 });
 
-test('backward with heavy repeats and more ids than one sort tile (merge passes)', () => {
+gpu('backward with heavy repeats and more ids than one sort tile (merge passes)', () => {
   for (const [k, rows, dim] of [[2048, 3, 8], [2049, 50, 4], [6000, 7, 3], [9000, 1000, 2], [3000, 1, 5]]) {
     compareOnDevices(
       `embedding ${k} ids into V=${rows} D=${dim}`,
@@ -36,7 +37,7 @@ test('backward with heavy repeats and more ids than one sort tile (merge passes)
   }
 });
 
-test('backward with a padding-like id among ordinary ones (heavy and light rows together, wide D)', () => {
+gpu('backward with a padding-like id among ordinary ones (heavy and light rows together, wide D)', () => {
   for (const [k, rows, dim] of [[3000, 50, 40], [700, 9, 70], [130, 2, 33]]) {
     const r = randomFloats(k, k + 1);
     const ids = Int32Array.from(r, (v, j) => (j % 3 === 0 ? 0 : Math.min(rows - 1, Math.floor(((v + 1) / 2) * rows))));
@@ -48,7 +49,7 @@ test('backward with a padding-like id among ordinary ones (heavy and light rows 
   }
 });
 
-test('the backward is bit-identical run to run', () => {
+gpu('the backward is bit-identical run to run', () => {
   mm.scope(() => {
     const k = 5000, rows = 17, dim = 33;
     const ids = mm.Tensor.from(Int32Array.from(randomFloats(k, 1), (v) => Math.floor(((v + 1) / 2) * rows) % rows), [k], { dtype: 'i32', device: 'cuda' });
@@ -58,7 +59,7 @@ test('the backward is bit-identical run to run', () => {
   });
 });
 
-test('ids out of range on CUDA: a device error at the next wait, naming the op; zero rows', () => {
+gpu('ids out of range on CUDA: a device error at the next wait, naming the op; zero rows', () => {
   mm.scope(() => {
     const table = mm.Tensor.from(Float32Array.from([1, 2, 3, 4, 5, 6]), [3, 2], { device: 'cuda' });
     for (const bad of [3, -2, 2 ** 31 - 1]) {
@@ -81,7 +82,7 @@ test('ids out of range on CUDA: a device error at the next wait, naming the op; 
   });
 });
 
-test('embedding errors on CUDA: mixed devices and dtypes are named before any launch', () => {
+gpu('embedding errors on CUDA: mixed devices and dtypes are named before any launch', () => {
   mm.scope(() => {
     const table = mm.Tensor.zeros([4, 2], { device: 'cuda' });
     const cpuIds = mm.Tensor.from(Int32Array.from([0]), [1], { dtype: 'i32', device: 'cpu' });

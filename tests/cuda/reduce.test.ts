@@ -5,13 +5,14 @@
 // strided columns (narrow and wide, split along the reduced axis when there are few), 0-d,
 // size-1, zero-size and 8-dimensional tensors. max follows the CPU's rules (NaN is the largest
 // value, ties go to the first index) through every path. Results are bit-identical run to run.
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as mm from '../../lib/index.ts';
 import { native } from '../../lib/native.ts';
 import { randomFloats, throwsWith } from '../helpers.ts';
 import { compareOnDevices, gpuTest } from './compare.ts';
 
-const test = gpuTest();
+const gpu = gpuTest();
 
 type Reducer = (x: mm.Tensor, options: mm.ops.ReduceOptions) => mm.Tensor;
 const REDUCERS: [string, Reducer][] = [
@@ -24,7 +25,7 @@ const REDUCERS: [string, Reducer][] = [
 // Every axis of each shape (and negative spellings of some), keepdim both ways.
 const AXIS_SHAPES = [[7], [3, 5], [2, 3, 4], [1, 1], [4, 1, 6], [2, 1, 3, 2, 1, 2, 1, 3], [33, 17]];
 
-test('every reduction over every single axis, keepdim or not, forward and backward', () => {
+gpu('every reduction over every single axis, keepdim or not, forward and backward', () => {
   for (const [name, reduce] of REDUCERS) {
     for (const shape of AXIS_SHAPES) {
       for (let axis = -shape.length; axis < shape.length; axis++) {
@@ -38,7 +39,7 @@ test('every reduction over every single axis, keepdim or not, forward and backwa
   }
 });
 
-test('all axes, several axes, and 0-d tensors', () => {
+gpu('all axes, several axes, and 0-d tensors', () => {
   for (const [name, reduce] of REDUCERS) {
     for (const shape of [[], [1], [5], [3, 4, 5], [2, 1, 3, 2, 1, 2, 1, 3]]) {
       for (const keepdim of [false, true]) {
@@ -68,7 +69,7 @@ const PATHS: [number[], number, string][] = [
   [[1, 9000, 2], 1, 'two columns, long axis'],
 ];
 
-test('every kernel path: short, long and split rows; narrow, wide and split columns', () => {
+gpu('every kernel path: short, long and split rows; narrow, wide and split columns', () => {
   for (const [name, reduce] of REDUCERS) {
     for (const [shape, axis, what] of PATHS) {
       compareOnDevices(`${name} ${JSON.stringify(shape)} axis ${axis} (${what})`, [{ shape }], ([x]) => reduce(x, { axis }), { seed: shape[0] + axis });
@@ -76,7 +77,7 @@ test('every kernel path: short, long and split rows; narrow, wide and split colu
   }
 });
 
-test('zero-size tensors: empty outputs, sums of nothing are 0, means NaN, max refuses an empty axis', () => {
+gpu('zero-size tensors: empty outputs, sums of nothing are 0, means NaN, max refuses an empty axis', () => {
   for (const [name, reduce] of REDUCERS.slice(0, 3)) {
     for (const [shape, axis] of [[[0, 3], 0], [[0, 3], 1], [[2, 0, 3], 1], [[2, 0, 3], 2], [[0], 0]] as [number[], number][]) {
       compareOnDevices(`${name} ${JSON.stringify(shape)} axis ${axis}`, [{ shape }], ([x]) => reduce(x, { axis }));
@@ -101,7 +102,7 @@ function tricky(n: number, seed: number): Float32Array {
   });
 }
 
-test('max and argmax: NaN is the largest, ties go to the first index, on every path', () => {
+gpu('max and argmax: NaN is the largest, ties go to the first index, on every path', () => {
   for (const [shape, axis] of PATHS.map(([s, a]) => [s, a] as [number[], number]).concat([[[4, 300], 1], [[300, 4], 0], [[6, 6], 1]])) {
     const n = shape.reduce((a, b) => a * b, 1);
     for (const [k, data] of [tricky(n, 5), Float32Array.from(tricky(n, 6), (v) => (Number.isNaN(v) ? 0 : v)), new Float32Array(n).fill(-Infinity)].entries()) {
@@ -115,7 +116,7 @@ test('max and argmax: NaN is the largest, ties go to the first index, on every p
   }
 });
 
-test('argmax: flattened, per axis, keepdim', () => {
+gpu('argmax: flattened, per axis, keepdim', () => {
   mm.scope(() => {
     for (const shape of [[], [1], [9], [3, 4, 5], [2, 1, 3, 2, 1, 2, 1, 3]]) {
       const n = shape.reduce((a, b) => a * b, 1);
@@ -133,7 +134,7 @@ test('argmax: flattened, per axis, keepdim', () => {
   });
 });
 
-test('sums are bit-identical run to run (fixed splits, no atomics)', () => {
+gpu('sums are bit-identical run to run (fixed splits, no atomics)', () => {
   mm.scope(() => {
     for (const [shape, axis] of [[[70_001], 0], [[3000, 40], 0], [[600, 1500], 1]] as [number[], number][]) {
       const x = mm.Tensor.from(randomFloats(shape.reduce((a, b) => a * b, 1), 9), shape, { device: 'cuda' });
@@ -143,7 +144,7 @@ test('sums are bit-identical run to run (fixed splits, no atomics)', () => {
   });
 });
 
-test('maxBackward on CUDA: an index out of range is a device error raised at the next wait', () => {
+gpu('maxBackward on CUDA: an index out of range is a device error raised at the next wait', () => {
   mm.scope(() => {
     const g = mm.Tensor.from([1, 2, 3], [3], { device: 'cuda' });
     const idx = mm.Tensor.from(Int32Array.from([0, 4, 1]), [3], { dtype: 'i32', device: 'cuda' });
@@ -154,7 +155,7 @@ test('maxBackward on CUDA: an index out of range is a device error raised at the
   });
 });
 
-test('reduce errors on CUDA: axis range and dtype are checked before any launch', () => {
+gpu('reduce errors on CUDA: axis range and dtype are checked before any launch', () => {
   mm.scope(() => {
     const x = mm.Tensor.zeros([2, 3], { device: 'cuda' });
     throwsWith(() => mm.ops.sum(x, { axis: 2 }), RangeError, 'ERR_ARG', /axis 2 is out of range/);

@@ -4,13 +4,14 @@
 // f32, and bit-exact on i32 and bf16, with odd sizes so both the wide (16-byte) and the
 // element-wise copy paths run. indexSelect with indices out of range raises a device error at
 // the next wait, naming the op.
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as mm from '../../lib/index.ts';
 import { native } from '../../lib/native.ts';
 import { randomFloats, throwsWith } from '../helpers.ts';
 import { compareOnDevices, gpuTest, type Device } from './compare.ts';
 
-const test = gpuTest();
+const gpu = gpuTest();
 type DType = 'f32' | 'i32' | 'bf16';
 
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -54,7 +55,7 @@ const PERMUTES: [number[], number[], string][] = [
   [[7, 8, 16], [1, 0, 2], 'row copy in 16-byte units'],
 ];
 
-test('permute on every path, forward and backward (f32)', () => {
+gpu('permute on every path, forward and backward (f32)', () => {
   for (const [shape, dims, what] of PERMUTES) {
     compareOnDevices(`permute ${JSON.stringify(shape)} ${JSON.stringify(dims)} (${what})`, [{ shape }], ([x]) => mm.ops.permute(x, dims), {
       rtol: 0,
@@ -65,7 +66,7 @@ test('permute on every path, forward and backward (f32)', () => {
   compareOnDevices('permute with negative dims', [{ shape: [3, 18, 20] }], ([x]) => mm.ops.permute(x, [-1, 0, -2]), { rtol: 0, gradRtol: 0 });
 });
 
-test('permute is exact on i32 and bf16 (2-byte elements through the tiled and strided kernels)', () => {
+gpu('permute is exact on i32 and bf16 (2-byte elements through the tiled and strided kernels)', () => {
   for (const dtype of ['i32', 'bf16'] as const) {
     for (const [i, [shape, dims, what]] of PERMUTES.entries()) {
       sameOnDevices(`permute ${dtype} ${what}`, (device) => mm.ops.permute(tensorOn(device, shape, dtype, i), dims));
@@ -73,7 +74,7 @@ test('permute is exact on i32 and bf16 (2-byte elements through the tiled and st
   }
 });
 
-test('concat along every axis, uneven and empty pieces, forward and backward', () => {
+gpu('concat along every axis, uneven and empty pieces, forward and backward', () => {
   const cases: [number[][], number][] = [
     [[[2, 3], [5, 3]], 0],
     [[[2, 3], [2, 1], [2, 4]], 1],
@@ -96,7 +97,7 @@ test('concat along every axis, uneven and empty pieces, forward and backward', (
   }
 });
 
-test('slice on every axis with negative, empty and full bounds; split and chunk', () => {
+gpu('slice on every axis with negative, empty and full bounds; split and chunk', () => {
   const cases: [number[], number, number, number | undefined][] = [
     [[10], 0, 3, 7],
     [[10], 0, -4, undefined],
@@ -127,7 +128,7 @@ test('slice on every axis with negative, empty and full bounds; split and chunk'
   });
 });
 
-test('sliceAssign writes windows in place like the CPU (every dtype, odd offsets, KV-cache style)', () => {
+gpu('sliceAssign writes windows in place like the CPU (every dtype, odd offsets, KV-cache style)', () => {
   const cases: [number[], number[], number, number][] = [
     [[10], [3], 0, 4],
     [[4, 9], [4, 2], 1, 7],
@@ -152,7 +153,7 @@ test('sliceAssign writes windows in place like the CPU (every dtype, odd offsets
   });
 });
 
-test('pad in one pass: fill values, empty sides, every axis and dtype', () => {
+gpu('pad in one pass: fill values, empty sides, every axis and dtype', () => {
   const cases: [number[], number, number, number, number][] = [
     [[5], 0, 2, 3, 0],
     [[5], 0, 0, 0, 1.5],
@@ -186,7 +187,7 @@ test('pad in one pass: fill values, empty sides, every axis and dtype', () => {
   });
 });
 
-test('indexSelect on every axis with repeats, forward and deterministic backward', () => {
+gpu('indexSelect on every axis with repeats, forward and deterministic backward', () => {
   const cases: [number[], number, number[]][] = [
     [[5], 0, [4, 0, 0, 2]],
     [[6, 3], 0, [5, 1, 5, 5, 0]],
@@ -222,7 +223,7 @@ test('indexSelect on every axis with repeats, forward and deterministic backward
   }
 });
 
-test('indexSelect on CUDA: indices out of range are a device error at the next wait; the rows are zero', () => {
+gpu('indexSelect on CUDA: indices out of range are a device error at the next wait; the rows are zero', () => {
   mm.scope(() => {
     const x = mm.Tensor.from(Float32Array.from([1, 2, 3, 4, 5, 6]), [3, 2], { device: 'cuda' });
     for (const bad of [3, -1]) {
@@ -248,7 +249,7 @@ test('indexSelect on CUDA: indices out of range are a device error at the next w
   });
 });
 
-test('shape-op errors on CUDA name the op and the devices', () => {
+gpu('shape-op errors on CUDA name the op and the devices', () => {
   mm.scope(() => {
     const a = mm.Tensor.zeros([2, 3], { device: 'cuda' }), b = mm.Tensor.zeros([2, 3], { device: 'cpu' });
     throwsWith(() => mm.ops.concat([a, b], 0), mm.MmcotError, 'ERR_DEVICE', /concat: 'tensors\[0\]' is on cuda:0 but 'tensors\[1\]' is on cpu/);

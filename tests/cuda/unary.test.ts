@@ -2,6 +2,7 @@
 // fresh random inputs of odd shapes (0-d, size 1, zero-size, 8 dimensions, lengths that are
 // not multiples of 4 so the float4 path's tail runs), every parameter mode, and the special
 // values (NaN, infinities, zeros) each op must pass through like the CPU.
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as mm from '../../lib/index.ts';
 import { native } from '../../lib/native.ts';
@@ -9,7 +10,7 @@ import { affine } from '../../lib/ops/unary.ts';
 import { throwsWith } from '../helpers.ts';
 import { compareOnDevices, gpuTest, type InputSpec } from './compare.ts';
 
-const test = gpuTest();
+const gpu = gpuTest();
 
 const SHAPES = [[], [1], [7], [3, 5], [2, 3, 33], [1031], [0], [4, 0, 3], [2, 1, 3, 1, 2, 1, 2, 3], [64, 65]];
 
@@ -53,7 +54,7 @@ const OPS: Op[] = [
   { name: 'clamp point', run: (x) => mm.ops.clamp(x, 0.5, 0.5) },
 ];
 
-test('every unary op, forward and backward, on odd shapes', () => {
+gpu('every unary op, forward and backward, on odd shapes', () => {
   for (const op of OPS) {
     for (const [i, shape] of SHAPES.entries()) {
       const input: InputSpec = op.positive ? positive(shape, 31 * i + 7) : { shape, scale: op.scale };
@@ -62,27 +63,27 @@ test('every unary op, forward and backward, on odd shapes', () => {
   }
 });
 
-test('a long input (many float4 blocks, grid-stride loops) and its tail', () => {
+gpu('a long input (many float4 blocks, grid-stride loops) and its tail', () => {
   for (const op of [OPS[1], OPS[6], OPS[7], OPS[19]]) {
     compareOnDevices(`${op.name} long`, [{ shape: [100_003], scale: op.scale }], ([x]) => op.run(x), { seed: 3 });
   }
 });
 
-test('special values pass through like on the CPU (NaN, infinities, signed zeros)', () => {
+gpu('special values pass through like on the CPU (NaN, infinities, signed zeros)', () => {
   const specials = Float32Array.from([NaN, Infinity, -Infinity, 0, -0, 1, -1, 1e-30, -1e-30, 88.8, -104, 3e38, -3e38, 0.5]);
   for (const op of OPS) {
     compareOnDevices(`${op.name} special values`, [{ shape: [specials.length], data: specials }], ([x]) => op.run(x), { backward: false });
   }
 });
 
-test('backward rules at their edges: relu/abs at 0, clamp bounds, pow 0 at 0', () => {
+gpu('backward rules at their edges: relu/abs at 0, clamp bounds, pow 0 at 0', () => {
   const edges = Float32Array.from([0, -0, 0.5, -0.4, 0.6, 1, -1, 2]);
   for (const op of OPS.filter((o) => ['relu', 'abs', 'clamp', 'clamp point', 'pow 0', 'pow 2', 'pow 3'].includes(o.name))) {
     compareOnDevices(`${op.name} edges`, [{ shape: [edges.length], data: edges }], ([x]) => op.run(x));
   }
 });
 
-test('results stay on the input device; the backward of a CUDA op is on CUDA', () => {
+gpu('results stay on the input device; the backward of a CUDA op is on CUDA', () => {
   mm.scope(() => {
     const x = mm.Tensor.from([1, 2, 3], [3], { device: 'cuda', requiresGrad: true });
     const y = mm.ops.exp(x);
@@ -92,7 +93,7 @@ test('results stay on the input device; the backward of a CUDA op is on CUDA', (
   });
 });
 
-test('unary errors on CUDA: dtype and parameter checks name the op', () => {
+gpu('unary errors on CUDA: dtype and parameter checks name the op', () => {
   mm.scope(() => {
     const ints = mm.Tensor.from(Int32Array.from([1, 2]), [2], { dtype: 'i32', device: 'cuda' });
     throwsWith(() => mm.ops.exp(ints), mm.MmcotError, 'ERR_DTYPE', /exp/);
