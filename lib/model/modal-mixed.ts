@@ -101,8 +101,7 @@ export class ModalMixedModel extends Module {
       diffusion = Tensor.zeros([], { device: ce.device });
     }
     const loss = this.lambda === 0 || !raw ? ce : ops.add(ce, ops.scale(diffusion, this.lambda));
-    const targets = batch.targets.toArray() as Int32Array;
-    const tokens = targets.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
+    const tokens = batch.supervisedTokens;
     return {
       loss, ce, diffusion,
       metrics: { ce: ce.item(), diffusion: diffusion.item(), loss: loss.item(), tokens, slots: batch.latentPositions.length, positions: batch.lengths.reduce((a, b) => a + b, 0) },

@@ -58,6 +58,8 @@ export interface VlmBatch {
   readonly tokens: Tensor;
   /** i32 [B, T]: targets[b, t] = the token at t + 1 where it is supervised, else IGNORE_INDEX (pads included) */
   readonly targets: Tensor;
+  /** number of supervised targets (known on the host, so metrics need no device read) */
+  readonly supervisedTokens: number;
   /** f32 [N, H, W, C]: the input images of all traces, in batch order */
   readonly images: Tensor;
   /** flat positions b * T + t of each input image's tokens, image after image (N * imageTokens entries) */
@@ -78,13 +80,18 @@ export function batchLayouts(layouts: readonly TraceLayout[], options: { imageTo
   const length = Math.max(...layouts.map((l) => l.length));
   const tokens = new Int32Array(layouts.length * length); // zeros are <pad>
   const targets = new Int32Array(layouts.length * length).fill(IGNORE_INDEX);
+  let supervisedTokens = 0;
   const images: Image[] = [];
   const imagePositions: number[] = [];
   const latentPositions: number[] = [];
   layouts.forEach((layout, b) => {
     const offset = b * length;
     tokens.set(layout.tokenIds, offset);
-    for (let t = 0; t + 1 < layout.length; t++) if (layout.supervised[t + 1]) targets[offset + t] = layout.tokenIds[t + 1];
+    for (let t = 0; t + 1 < layout.length; t++) {
+      if (!layout.supervised[t + 1]) continue;
+      targets[offset + t] = layout.tokenIds[t + 1];
+      supervisedTokens++;
+    }
     for (const span of layout.images) {
       if (span.length !== options.imageTokens) {
         throw argError('range', 'ERR_SHAPE', `batchLayouts: trace ${b} has an image span of ${span.length} positions; the model gives ${options.imageTokens} tokens per image (layoutTrace imageTokens)`);
@@ -99,6 +106,7 @@ export function batchLayouts(layouts: readonly TraceLayout[], options: { imageTo
     batch: layouts.length, length, layouts,
     tokens: Tensor.from(tokens, [layouts.length, length], { dtype: 'i32' }),
     targets: Tensor.from(targets, [layouts.length, length], { dtype: 'i32' }),
+    supervisedTokens,
     images: imagesToTensor(images, { channels: options.channels }),
     imagePositions: Int32Array.from(imagePositions),
     latentPositions: Int32Array.from(latentPositions),

@@ -41,6 +41,8 @@ function resolve(q: Tensor, options: AttentionOptions): ResolvedOptions {
 /**
  * softmax(q k^T * scale + mask) v with q [B, H, Tq, D] and k, v [B, Hkv, Tk, D], where H is a
  * multiple of Hkv (grouped-query attention: query head h uses kv head floor(h / (H / Hkv))).
+ * q, k, v are f32, or all bf16 (f32 accumulation; out and the gradients bf16, lse f32), on the
+ * CPU and on CUDA alike.
  * Also returns lse [B, H, Tq], the log-sum-exp of each query's scaled, masked scores (no
  * gradient flows through it). A query that sees no key gets a zero row and lse = -Infinity.
  */
@@ -91,8 +93,20 @@ export function prefixLmMask(length: number, prefix: number | readonly number[],
   return Tensor.from(data, shape, { device: options.device });
 }
 
+/** CPU kernel sets of attention ('best' picks the best this CPU has). */
+export type CpuAttentionKernel = 'avx512' | 'avx2' | 'generic' | 'best';
+/** CUDA variants of attention: 'auto' (default: bf16 forwards on tensor cores when the head
+ * dim is a multiple of 16 and there are more than 16 query rows per kv head, else 'flash' for
+ * head dims up to 256, 'rowwise' above), 'flash' (tiled in shared memory, f32 math), 'rowwise'
+ * (a warp per row, any head dim) or 'wmma' (bf16 forwards on tensor cores wherever the head
+ * dim allows). Backwards run 'flash' or 'rowwise'. */
+export type CudaAttentionKernel = 'auto' | 'flash' | 'rowwise' | 'wmma';
+const CUDA_ATTENTION_KERNELS: readonly string[] = ['auto', 'flash', 'rowwise', 'wmma'] satisfies CudaAttentionKernel[];
+
 /** The CPU kernel set attention uses ('avx512', 'avx2' or 'generic'); pass a name (or 'best')
- * to choose one, e.g. to compare them. */
-export function attentionKernel(name?: 'avx512' | 'avx2' | 'generic' | 'best'): string {
-  return native.attentionKernel(name);
+ * to choose one, e.g. to compare them. A CUDA variant name chooses the CUDA kernels instead
+ * (and is returned); it throws ERR_UNSUPPORTED in a build without CUDA. */
+export function attentionKernel(name?: CpuAttentionKernel | CudaAttentionKernel): string {
+  const cpu = native.attentionKernel(name);
+  return name !== undefined && CUDA_ATTENTION_KERNELS.includes(name) ? name : cpu;
 }

@@ -24,10 +24,10 @@ export type Device = 'cpu' | 'cuda';
 /** An input: float data (fresh random by seed unless given), or integer ids. */
 export interface InputSpec {
   shape: number[];
-  /** f32 (default) or i32 (ids: uniform in [0, high)). */
-  dtype?: 'f32' | 'i32';
+  /** f32 (default), bf16 (the random floats rounded) or i32 (ids: uniform in [0, high)). */
+  dtype?: 'f32' | 'i32' | 'bf16';
   high?: number;
-  /** Differentiate with respect to this input (f32 only; default true for f32). */
+  /** Differentiate with respect to this input (float only; default true for f32 and bf16). */
   grad?: boolean;
   /** Explicit values instead of random ones. */
   data?: Float32Array | Int32Array;
@@ -98,7 +98,7 @@ export function compareOnDevices(
         mm.Tensor.from(data[i], spec.shape, {
           dtype: spec.dtype ?? 'f32',
           device,
-          requiresGrad: (spec.dtype ?? 'f32') === 'f32' && spec.grad !== false && options.backward !== false,
+          requiresGrad: (spec.dtype ?? 'f32') !== 'i32' && spec.grad !== false && options.backward !== false,
         }),
       );
       const out = run(xs, device);
@@ -112,12 +112,19 @@ export function compareOnDevices(
       assertCloseTo(gpu.outs[k], o, rtol, `${what} output ${k}`);
       worst = Math.max(worst, relativeError(gpu.outs[k].toArray() as ArrayLike<number>, o.toArray() as ArrayLike<number>));
     });
-    const differentiable = cpu.outs.map((o, k) => k).filter((k) => cpu.outs[k].requiresGrad && cpu.outs[k].dtype === 'f32');
+    const differentiable = cpu.outs.map((o, k) => k).filter((k) => cpu.outs[k].requiresGrad && cpu.outs[k].dtype !== 'i32');
     if (options.backward === false || differentiable.length === 0) return worst;
     // loss = sum_k <out_k, w_k> with the same random w_k on both devices.
     const weights = differentiable.map((k, j) => randomFloats(cpu.outs[k].numel, seed * 977 + j));
     for (const side of [cpu, gpu]) {
       const device = side === cpu ? 'cpu' : 'cuda';
+      if (differentiable.length === 1) {
+        // One output: backpropagate w itself (the gradient of <out, w>), so the check needs no
+        // other op on the device; w takes the output's dtype (bf16 outputs too).
+        const k = differentiable[0];
+        side.outs[k].backward(mm.Tensor.from(weights[0], side.outs[k].shape, { device, dtype: side.outs[k].dtype }));
+        continue;
+      }
       let loss: mm.Tensor | null = null;
       differentiable.forEach((k, j) => {
         const w = mm.Tensor.from(weights[j], side.outs[k].shape, { device });

@@ -318,6 +318,32 @@ test('autograd: gradients only for inputs that require them, none for the mask, 
   assert.is(mm.memory().cpu.tensors, base, 'every output, saved tensor and gradient was freed');
 });
 
+test('bf16 q, k, v: the f32 kernels on the rounded values, out and grads rounded to bf16, lse f32', () => {
+  mm.scope(() => {
+    const qShape = [2, 4, 9, 17], kShape = [2, 2, 12, 17];
+    const n = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+    const rounded = (a: Float32Array) => mm.Tensor.from(a, [a.length], { dtype: 'bf16' }).toArray() as Float32Array;
+    const data = [qShape, kShape, kShape, qShape].map((shape, i) => rounded(randomFloats(n(shape), 900 + i).map((x) => x * 2)));
+    const options = { causal: true, kvLength: 10 };
+    const run = (dtype: 'f32' | 'bf16') => {
+      const [q, k, v] = [qShape, kShape, kShape].map((shape, i) => mm.Tensor.from(data[i], shape, { dtype, requiresGrad: true }));
+      const { out, lse } = mm.ops.attentionWithLse(q, k, v, options);
+      out.backward(mm.Tensor.from(data[3], qShape, { dtype }));
+      return { out, lse, grads: [q.grad!, k.grad!, v.grad!] };
+    };
+    const f32 = run('f32'), bf16 = run('bf16');
+    assert.is(bf16.out.dtype, 'bf16');
+    assert.is(bf16.lse.dtype, 'f32');
+    assert.equal(bf16.out.toArray(), rounded(f32.out.toArray() as Float32Array), 'out: the f32 result rounded');
+    assert.equal(bf16.lse.toArray(), f32.lse.toArray(), 'lse: the f32 result');
+    bf16.grads.forEach((g, i) => {
+      assert.is(g.dtype, 'bf16');
+      // the backward reads the rounded out (delta = rowsum(dout * out)), so not bit-equal
+      assertClose(g.toArray() as Float32Array, f32.grads[i].toArray() as Float32Array, { atol: 2e-2, rtol: 2e-2, what: `bf16 grad ${'qkv'[i]}` });
+    });
+  });
+});
+
 test('bad input: head counts, D mismatch, mask shape, causal Tq > Tk, options, dtypes', () => {
   mm.scope(() => {
     const q = mm.Tensor.zeros([2, 4, 5, 8]);
@@ -336,6 +362,7 @@ test('bad input: head counts, D mismatch, mask shape, causal Tq > Tk, options, d
     throwsWith(() => mm.ops.attention(mm.Tensor.zeros([4, 5, 8]), k, k), RangeError, 'ERR_SHAPE', /'q' must be \[B, H, Tq, D\]/);
     throwsWith(() => mm.ops.attention(q, mm.Tensor.zeros([2, 2, 8]), k), mm.MmcotError, 'ERR_SHAPE', /'k' must have 4 dimensions/);
     throwsWith(() => mm.ops.attention(q, k.cast('bf16'), k), mm.MmcotError, 'ERR_DTYPE', /'k' must be f32, got bf16/);
+    throwsWith(() => mm.ops.attention(q.cast('i32'), k, k), mm.MmcotError, 'ERR_DTYPE', /'q' must be f32 or bf16, got i32/);
     throwsWith(() => mm.ops.attention(q, mm.Tensor.zeros([2, 2, 0, 8]), mm.Tensor.zeros([2, 2, 0, 8])), mm.MmcotError, 'ERR_SHAPE', /has no keys/);
     const gone = mm.Tensor.zeros([2, 2, 5, 8]);
     gone.dispose();

@@ -5,7 +5,11 @@
 
 #include "../cpu/activation.h"
 #include "check.h"
+#include "dispatch.h"
 #include "tensor_util.h"
+#if MM_WITH_CUDA
+#include "../cuda/activation.h"
+#endif
 
 namespace mm {
 namespace {
@@ -57,9 +61,8 @@ extern "C" mm_status mm_activation(mm_activation_kind kind, const mm_tensor* x, 
   return mm::guarded(op, [&]() -> mm_status {
     MM_TRY(mm::check_dtype(op, "x", x, MM_F32));
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_like(x, out));
-    mm::cpu::activation(kind, f32(x), mm_tensor_numel(x), mm::f32_out(*out));
+    MM_DISPATCH(x, activation(kind, f32(x), mm_tensor_numel(x), mm::f32_out(*out)));
     return MM_OK;
   });
 }
@@ -70,9 +73,8 @@ extern "C" mm_status mm_activation_backward(mm_activation_kind kind, const mm_te
   return mm::guarded(name, [&]() -> mm_status {
     MM_TRY(mm::check_pair(name, "x", x, "dy", dy));
     if (!dx) return mm::fail(MM_ERR_ARG, "%s backward: 'dx' is null", name);
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(name);
     MM_TRY(mm::new_like(x, dx));
-    mm::cpu::activation_backward(kind, f32(x), f32(dy), mm_tensor_numel(x), mm::f32_out(*dx));
+    MM_DISPATCH(x, activation_backward(kind, f32(x), f32(dy), mm_tensor_numel(x), mm::f32_out(*dx)));
     return MM_OK;
   });
 }
@@ -82,9 +84,8 @@ extern "C" mm_status mm_swiglu(const mm_tensor* gate, const mm_tensor* up, mm_te
   return mm::guarded(op, [&]() -> mm_status {
     MM_TRY(mm::check_pair(op, "gate", gate, "up", up));
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
-    if (mm::on_cuda(gate)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_like(gate, out));
-    mm::cpu::swiglu(f32(gate), f32(up), mm_tensor_numel(gate), mm::f32_out(*out));
+    MM_DISPATCH(gate, swiglu(f32(gate), f32(up), mm_tensor_numel(gate), mm::f32_out(*out)));
     return MM_OK;
   });
 }
@@ -95,11 +96,10 @@ extern "C" mm_status mm_swiglu_backward(const mm_tensor* gate, const mm_tensor* 
   return mm::guarded(op, [&]() -> mm_status {
     MM_TRY(mm::check_pair(op, "gate", gate, "up", up));
     MM_TRY(mm::check_pair(op, "gate", gate, "dy", dy));
-    if (mm::on_cuda(gate)) return mm::not_on_cuda_yet(op);
     mm::Outputs<2> o;
     MM_TRY(o.make(0, gate, mm_tensor_ndim(gate), mm_tensor_shape(gate), dgate));
     MM_TRY(o.make(1, gate, mm_tensor_ndim(gate), mm_tensor_shape(gate), dup));
-    mm::cpu::swiglu_backward(f32(gate), f32(up), f32(dy), mm_tensor_numel(gate), o.data(0), o.data(1));
+    MM_DISPATCH(gate, swiglu_backward(f32(gate), f32(up), f32(dy), mm_tensor_numel(gate), o.data(0), o.data(1)));
     o.give(0, dgate);
     o.give(1, dup);
     return MM_OK;
@@ -113,9 +113,8 @@ extern "C" mm_status mm_softmax(const mm_tensor* x, int axis, int log, mm_tensor
     int64_t outer = 0, len = 0, inner = 0;
     MM_TRY(mm::softmax_layout(op, x, axis, &outer, &len, &inner));
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_like(x, out));
-    mm::cpu::softmax(f32(x), outer, len, inner, log != 0, mm::f32_out(*out));
+    MM_DISPATCH(x, softmax(f32(x), outer, len, inner, log != 0, mm::f32_out(*out)));
     return MM_OK;
   });
 }
@@ -127,9 +126,8 @@ extern "C" mm_status mm_softmax_backward(const mm_tensor* y, const mm_tensor* dy
     int64_t outer = 0, len = 0, inner = 0;
     MM_TRY(mm::softmax_layout(op, y, axis, &outer, &len, &inner));
     if (!dx) return mm::fail(MM_ERR_ARG, "%s: 'dx' is null", op);
-    if (mm::on_cuda(y)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_like(y, dx));
-    mm::cpu::softmax_backward(f32(y), f32(dy), outer, len, inner, log != 0, mm::f32_out(*dx));
+    MM_DISPATCH(y, softmax_backward(f32(y), f32(dy), outer, len, inner, log != 0, mm::f32_out(*dx)));
     return MM_OK;
   });
 }
@@ -157,13 +155,12 @@ extern "C" mm_status mm_rope(const mm_tensor* x, const mm_tensor* positions, dou
                       mm::format_shape(sp, sizeof sp, pd, ps), sx);
     }
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_like(x, out));
     int64_t rows = 1;
     for (int i = 0; i + 1 < nd; i++) rows *= xs[i];
     const int64_t batches = per_batch ? xs[0] : 1;
-    mm::cpu::rope(f32(x), static_cast<const int32_t*>(mm_tensor_data_const(positions)), per_batch, batches, batches ? rows / batches : 0, t,
-                  d, base, inverse != 0, mm::f32_out(*out));
+    MM_DISPATCH(x, rope(f32(x), static_cast<const int32_t*>(mm_tensor_data_const(positions)), per_batch, batches,
+                        batches ? rows / batches : 0, t, d, base, inverse != 0, mm::f32_out(*out)));
     return MM_OK;
   });
 }
@@ -174,9 +171,8 @@ extern "C" mm_status mm_dropout(const mm_tensor* x, double p, uint64_t seed, uin
     MM_TRY(mm::check_dtype(op, "x", x, MM_F32));
     if (!(p >= 0 && p < 1)) return mm::fail(MM_ERR_ARG, "%s: 'p' must be in [0, 1), got %g", op, p);
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_like(x, out));
-    mm::cpu::dropout(f32(x), mm_tensor_numel(x), p, seed, offset, mm::f32_out(*out));
+    MM_DISPATCH(x, dropout(f32(x), mm_tensor_numel(x), p, seed, offset, mm::f32_out(*out)));
     return MM_OK;
   });
 }

@@ -1,13 +1,55 @@
-// Attention family: argument checks and dispatch (kernels: cpu/attention.cc).
+// Attention family: argument checks and dispatch (kernels: cpu/attention.cc, cuda/attention_*.cu).
+// q, k, v (and dout, out in the backward) are f32, or all bf16: CUDA reads bf16 directly and
+// accumulates in f32; the CPU converts them to f32 (one helper below), runs the f32 kernels and
+// rounds the results. lse and the mask are f32 on every path.
 #include "mmcot/ops/attention.h"
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <vector>
 
+#include "../core/convert.h"
+#include "../core/thread_pool.h"
 #include "../cpu/attention.h"
 #include "check.h"
+#include "dispatch.h"
+#if MM_WITH_CUDA
+#include "../cuda/attention.h"
+#endif
 
 namespace {
+
+// The CPU's bf16 path: the f32 view of a tensor's data (the data itself for f32, else a
+// converted copy kept in `storage`), and f32 results rounded into a bf16 tensor.
+const float* f32_view(const mm_tensor* t, std::vector<float>& storage) {
+  if (mm_tensor_dtype(t) == MM_F32) return static_cast<const float*>(mm_tensor_data_const(t));
+  const int64_t n = mm_tensor_numel(t);
+  storage.resize(static_cast<size_t>(n));
+  const uint16_t* bits = static_cast<const uint16_t*>(mm_tensor_data_const(t));
+  float* dst = storage.data();
+  mm::parallel_for(n, 1 << 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) dst[i] = mm::bf16_bits_to_f32(bits[i]);
+  });
+  return dst;
+}
+
+// Where a kernel writes an output tensor's f32 values: the tensor itself for f32, else a
+// buffer that round_into() converts afterwards.
+float* f32_target(mm_tensor* t, std::vector<float>& storage) {
+  if (mm_tensor_dtype(t) == MM_F32) return static_cast<float*>(mm_tensor_data(t));
+  storage.resize(static_cast<size_t>(mm_tensor_numel(t)));
+  return storage.data();
+}
+
+void round_into(mm_tensor* t, const std::vector<float>& storage) {
+  if (mm_tensor_dtype(t) == MM_F32) return;
+  uint16_t* bits = static_cast<uint16_t*>(mm_tensor_data(t));
+  const float* src = storage.data();
+  mm::parallel_for(mm_tensor_numel(t), 1 << 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) bits[i] = mm::f32_to_bf16_bits(src[i]);
+  });
+}
 
 const int64_t* dims(const mm_tensor* t) { return mm_tensor_shape(t); }
 
@@ -21,9 +63,13 @@ mm_status shape_error(const char* op, const char* what, const char* arg, const m
 mm_status check_problem(const char* op, const mm_tensor* q, const mm_tensor* k, const mm_tensor* v, const mm_attention_options* o,
                         mm::cpu::AttentionProblem* p) {
   if (!o) return mm::fail(MM_ERR_ARG, "%s: options is null", op);
-  MM_TRY(mm::check_dtype(op, "q", q, MM_F32));
-  MM_TRY(mm::check_dtype(op, "k", k, MM_F32));
-  MM_TRY(mm::check_dtype(op, "v", v, MM_F32));
+  MM_TRY(mm::check_tensor(op, "q", q));
+  const mm_dtype dtype = mm_tensor_dtype(q);
+  if (dtype != MM_F32 && dtype != MM_BF16) {
+    return mm::fail(MM_ERR_DTYPE, "%s: argument 'q' must be f32 or bf16, got %s", op, mm_dtype_name(dtype));
+  }
+  MM_TRY(mm::check_dtype(op, "k", k, dtype));
+  MM_TRY(mm::check_dtype(op, "v", v, dtype));
   MM_TRY(mm::check_ndim(op, "q", q, 4, 4));
   MM_TRY(mm::check_ndim(op, "k", k, 4, 4));
   MM_TRY(mm::check_same_shape(op, "k", k, "v", v));
@@ -80,22 +126,40 @@ extern "C" mm_status mm_attention_forward(const mm_tensor* q, const mm_tensor* k
     if (!out || !lse) return mm::fail(MM_ERR_ARG, "%s: output pointers are null", op);
     mm::cpu::AttentionProblem p{};
     MM_TRY(check_problem(op, q, k, v, options, &p));
-    if (mm::on_cuda(q)) return mm::not_on_cuda_yet(op);
-    MM_TRY(mm::new_on_device_of(q, MM_F32, 4, dims(q), out));
-    const mm_status s = mm::new_on_device_of(q, MM_F32, 3, dims(q), lse);
-    if (s != MM_OK) {
-      mm_tensor_free(*out);
-      *out = nullptr;
+    const mm_dtype dtype = mm_tensor_dtype(q);
+    mm_tensor* results[2] = {nullptr, nullptr};
+    auto release = [&](mm_status s) {
+      for (mm_tensor*& t : results) {
+        mm_tensor_free(t);
+        t = nullptr;
+      }
       return s;
+    };
+    mm_status s = mm::new_on_device_of(q, dtype, 4, dims(q), &results[0]);
+    if (s == MM_OK) s = mm::new_on_device_of(q, MM_F32, 3, dims(q), &results[1]);
+    if (s != MM_OK) return release(s);
+    float* lse_data = static_cast<float*>(mm_tensor_data(results[1]));
+#if MM_WITH_CUDA
+    if (mm::on_cuda(q)) {
+      s = mm::cuda::select_device(mm_tensor_device(q).index);
+      if (s == MM_OK) {
+        s = mm::cuda::attention_forward(p, dtype, mm_tensor_data_const(q), mm_tensor_data_const(k), mm_tensor_data_const(v),
+                                        mm_tensor_data(results[0]), lse_data);
+      }
+      if (s != MM_OK) return release(s);
+      *out = results[0];
+      *lse = results[1];
+      return MM_OK;
     }
-    if (!mm::cpu::attention_forward(p, static_cast<const float*>(mm_tensor_data_const(q)), static_cast<const float*>(mm_tensor_data_const(k)),
-                                    static_cast<const float*>(mm_tensor_data_const(v)), static_cast<float*>(mm_tensor_data(*out)),
-                                    static_cast<float*>(mm_tensor_data(*lse)))) {
-      mm_tensor_free(*out);
-      mm_tensor_free(*lse);
-      *out = *lse = nullptr;
-      return mm::fail(MM_ERR_OOM, "%s: out of host memory for scratch buffers", op);
+#endif
+    std::vector<float> qf, kf, vf, outf;
+    float* out_data = f32_target(results[0], outf);
+    if (!mm::cpu::attention_forward(p, f32_view(q, qf), f32_view(k, kf), f32_view(v, vf), out_data, lse_data)) {
+      return release(mm::fail(MM_ERR_OOM, "%s: out of host memory for scratch buffers", op));
     }
+    round_into(results[0], outf);
+    *out = results[0];
+    *lse = results[1];
     return MM_OK;
   });
 }
@@ -108,8 +172,9 @@ extern "C" mm_status mm_attention_backward(const mm_tensor* dout, const mm_tenso
     if (!dq || !dk || !dv) return mm::fail(MM_ERR_ARG, "%s: output pointers are null", op);
     mm::cpu::AttentionProblem p{};
     MM_TRY(check_problem(op, q, k, v, options, &p));
-    MM_TRY(mm::check_dtype(op, "dout", dout, MM_F32));
-    MM_TRY(mm::check_dtype(op, "out", out, MM_F32));
+    const mm_dtype dtype = mm_tensor_dtype(q);
+    MM_TRY(mm::check_dtype(op, "dout", dout, dtype));
+    MM_TRY(mm::check_dtype(op, "out", out, dtype));
     MM_TRY(mm::check_dtype(op, "lse", lse, MM_F32));
     MM_TRY(mm::check_same_shape(op, "q", q, "dout", dout));
     MM_TRY(mm::check_same_shape(op, "q", q, "out", out));
@@ -123,7 +188,6 @@ extern "C" mm_status mm_attention_backward(const mm_tensor* dout, const mm_tenso
     MM_TRY(mm::check_same_device(op, "q", q, "dout", dout));
     MM_TRY(mm::check_same_device(op, "q", q, "out", out));
     MM_TRY(mm::check_same_device(op, "q", q, "lse", lse));
-    if (mm::on_cuda(q)) return mm::not_on_cuda_yet(op);
     mm_tensor* grads[3] = {nullptr, nullptr, nullptr};
     auto release = [&](mm_status s) {
       for (mm_tensor*& g : grads) {
@@ -132,15 +196,37 @@ extern "C" mm_status mm_attention_backward(const mm_tensor* dout, const mm_tenso
       }
       return s;
     };
-    mm_status s = mm::new_on_device_of(q, MM_F32, 4, qs, &grads[0]);
-    if (s == MM_OK) s = mm::new_on_device_of(k, MM_F32, 4, dims(k), &grads[1]);
-    if (s == MM_OK) s = mm::new_on_device_of(v, MM_F32, 4, dims(v), &grads[2]);
+    mm_status s = mm::new_on_device_of(q, dtype, 4, qs, &grads[0]);
+    if (s == MM_OK) s = mm::new_on_device_of(k, dtype, 4, dims(k), &grads[1]);
+    if (s == MM_OK) s = mm::new_on_device_of(v, dtype, 4, dims(v), &grads[2]);
     if (s != MM_OK) return release(s);
-    const auto in = [](const mm_tensor* t) { return static_cast<const float*>(mm_tensor_data_const(t)); };
-    const auto outp = [](mm_tensor* t) { return static_cast<float*>(mm_tensor_data(t)); };
-    if (!mm::cpu::attention_backward(p, in(dout), in(q), in(k), in(v), in(out), in(lse), outp(grads[0]), outp(grads[1]), outp(grads[2]))) {
+    const float* lse_data = static_cast<const float*>(mm_tensor_data_const(lse));
+#if MM_WITH_CUDA
+    if (mm::on_cuda(q)) {
+      s = mm::cuda::select_device(mm_tensor_device(q).index);
+      if (s == MM_OK) {
+        s = mm::cuda::attention_backward(p, dtype, mm_tensor_data_const(dout), mm_tensor_data_const(q), mm_tensor_data_const(k),
+                                         mm_tensor_data_const(v), mm_tensor_data_const(out), lse_data, mm_tensor_data(grads[0]),
+                                         mm_tensor_data(grads[1]), mm_tensor_data(grads[2]));
+      }
+      if (s != MM_OK) return release(s);
+      *dq = grads[0];
+      *dk = grads[1];
+      *dv = grads[2];
+      return MM_OK;
+    }
+#endif
+    std::vector<float> doutf, qf, kf, vf, outf, dqf, dkf, dvf;
+    float* dq_data = f32_target(grads[0], dqf);
+    float* dk_data = f32_target(grads[1], dkf);
+    float* dv_data = f32_target(grads[2], dvf);
+    if (!mm::cpu::attention_backward(p, f32_view(dout, doutf), f32_view(q, qf), f32_view(k, kf), f32_view(v, vf), f32_view(out, outf),
+                                     lse_data, dq_data, dk_data, dv_data)) {
       return release(mm::fail(MM_ERR_OOM, "%s: out of host memory for scratch buffers", op));
     }
+    round_into(grads[0], dqf);
+    round_into(grads[1], dkf);
+    round_into(grads[2], dvf);
     *dq = grads[0];
     *dk = grads[1];
     *dv = grads[2];
@@ -152,8 +238,18 @@ extern "C" const char* mm_attention_kernel(void) { return mm::cpu::attention_ker
 
 extern "C" mm_status mm_attention_set_kernel(const char* name) {
   if (!name) return mm::fail(MM_ERR_ARG, "attentionKernel: name is null");
+#if MM_WITH_CUDA
+  if (mm::cuda::set_attention_kernel(name)) return MM_OK;
+#else
+  if (std::strcmp(name, "auto") == 0 || std::strcmp(name, "flash") == 0 || std::strcmp(name, "rowwise") == 0 || std::strcmp(name, "wmma") == 0) {
+    return mm::fail(MM_ERR_UNSUPPORTED, "attentionKernel: '%s' is a CUDA kernel and this build has no CUDA backend", name);
+  }
+#endif
   if (!mm::cpu::set_attention_kernel(name)) {
-    return mm::fail(MM_ERR_UNSUPPORTED, "attentionKernel: kernel set '%s' is not available here (use 'avx512', 'avx2', 'generic' or 'best'; the CPU or build may lack it)", name);
+    return mm::fail(MM_ERR_UNSUPPORTED,
+                    "attentionKernel: kernel set '%s' is not available here (use 'avx512', 'avx2', 'generic' or 'best' on the CPU, "
+                    "'auto', 'flash', 'rowwise' or 'wmma' on CUDA; the CPU or build may lack it)",
+                    name);
   }
   return MM_OK;
 }

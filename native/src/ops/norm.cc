@@ -5,7 +5,11 @@
 
 #include "../cpu/norm.h"
 #include "check.h"
+#include "dispatch.h"
 #include "tensor_util.h"
+#if MM_WITH_CUDA
+#include "../cuda/norm.h"
+#endif
 
 namespace mm {
 namespace {
@@ -98,12 +102,11 @@ extern "C" mm_status mm_rms_norm(const mm_tensor* x, const mm_tensor* weight, do
     MM_TRY(mm::check_column_param(op, "weight", weight, x));
     MM_TRY(mm::check_eps(op, eps));
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     const int nd = mm_tensor_ndim(x);
     mm::Outputs<2> o;
     MM_TRY(o.make(0, x, nd, mm_tensor_shape(x), out));
     MM_TRY(o.make(1, x, nd - 1, mm_tensor_shape(x), rstd));
-    mm::cpu::rms_norm(f32(x), f32(weight), mm::row_count(x), mm::last_dim(x), eps, o.data(0), o.data(1));
+    MM_DISPATCH(x, rms_norm(f32(x), f32(weight), mm::row_count(x), mm::last_dim(x), eps, o.data(0), o.data(1)));
     o.give(0, out);
     o.give(1, rstd);
     return MM_OK;
@@ -118,12 +121,11 @@ extern "C" mm_status mm_rms_norm_backward(const mm_tensor* dy, const mm_tensor* 
     MM_TRY(mm::check_grad(op, dy, x));
     MM_TRY(mm::check_column_param(op, "weight", weight, x));
     MM_TRY(mm::check_row_stats(op, "rstd", rstd, x));
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     mm::Outputs<2> o;
     MM_TRY(o.make(0, x, mm_tensor_ndim(x), mm_tensor_shape(x), dx));
     MM_TRY(o.make(1, x, 1, mm_tensor_shape(weight), dweight));
-    mm::cpu::rms_norm_backward(f32(dy), f32(x), f32(weight), f32(rstd), mm::row_count(x), mm::last_dim(x), o.data(0),
-                               o.data(1));
+    MM_DISPATCH(x, rms_norm_backward(f32(dy), f32(x), f32(weight), f32(rstd), mm::row_count(x), mm::last_dim(x), o.data(0),
+                                      o.data(1)));
     o.give(0, dx);
     o.give(1, dweight);
     return MM_OK;
@@ -139,12 +141,11 @@ extern "C" mm_status mm_layer_norm(const mm_tensor* x, const mm_tensor* weight, 
     if (bias) MM_TRY(mm::check_column_param(op, "bias", bias, x));
     MM_TRY(mm::check_eps(op, eps));
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     const int nd = mm_tensor_ndim(x);
     mm::Outputs<2> o;
     MM_TRY(o.make(0, x, nd, mm_tensor_shape(x), out));
     MM_TRY(o.make(1, x, nd - 1, mm_tensor_shape(x), rstd));
-    mm::cpu::layer_norm(f32(x), f32(weight), f32(bias), mm::row_count(x), mm::last_dim(x), eps, o.data(0), o.data(1));
+    MM_DISPATCH(x, layer_norm(f32(x), f32(weight), f32(bias), mm::row_count(x), mm::last_dim(x), eps, o.data(0), o.data(1)));
     o.give(0, out);
     o.give(1, rstd);
     return MM_OK;
@@ -159,14 +160,13 @@ extern "C" mm_status mm_layer_norm_backward(const mm_tensor* dy, const mm_tensor
     MM_TRY(mm::check_grad(op, dy, x));
     if (weight) MM_TRY(mm::check_column_param(op, "weight", weight, x));
     MM_TRY(mm::check_row_stats(op, "rstd", rstd, x));
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     const int64_t d = mm::last_dim(x);
     mm::Outputs<3> o;
     MM_TRY(o.make(0, x, mm_tensor_ndim(x), mm_tensor_shape(x), dx));
     MM_TRY(o.make(1, x, 1, &d, dweight));
     MM_TRY(o.make(2, x, 1, &d, dbias));
-    mm::cpu::layer_norm_backward(f32(dy), f32(x), f32(weight), f32(rstd), mm::row_count(x), d, o.data(0), o.data(1),
-                                 o.data(2));
+    MM_DISPATCH(x, layer_norm_backward(f32(dy), f32(x), f32(weight), f32(rstd), mm::row_count(x), d, o.data(0), o.data(1),
+                                        o.data(2)));
     o.give(0, dx);
     o.give(1, dweight);
     o.give(2, dbias);
@@ -181,10 +181,9 @@ extern "C" mm_status mm_modulate(const mm_tensor* x, const mm_tensor* shift, con
     int64_t groups = 0, rows_per_group = 0;
     MM_TRY(mm::check_conditions(op, x, shift, scale, &groups, &rows_per_group));
     if (!out) return mm::fail(MM_ERR_ARG, "%s: 'out' is null", op);
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     MM_TRY(mm::new_on_device_of(x, MM_F32, mm_tensor_ndim(x), mm_tensor_shape(x), out));
-    mm::cpu::modulate(f32(x), f32(shift), f32(scale), groups, rows_per_group, mm::last_dim(x),
-                      static_cast<float*>(mm_tensor_data(*out)));
+    MM_DISPATCH(x, modulate(f32(x), f32(shift), f32(scale), groups, rows_per_group, mm::last_dim(x),
+                            static_cast<float*>(mm_tensor_data(*out))));
     return MM_OK;
   });
 }
@@ -197,13 +196,12 @@ extern "C" mm_status mm_modulate_backward(const mm_tensor* dy, const mm_tensor* 
     MM_TRY(mm::check_grad(op, dy, x));
     int64_t groups = 0, rows_per_group = 0;
     MM_TRY(mm::check_conditions(op, x, scale, scale, &groups, &rows_per_group));
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(op);
     mm::Outputs<3> o;
     MM_TRY(o.make(0, x, mm_tensor_ndim(x), mm_tensor_shape(x), dx));
     MM_TRY(o.make(1, x, mm_tensor_ndim(scale), mm_tensor_shape(scale), dshift));
     MM_TRY(o.make(2, x, mm_tensor_ndim(scale), mm_tensor_shape(scale), dscale));
-    mm::cpu::modulate_backward(f32(dy), f32(x), f32(scale), groups, rows_per_group, mm::last_dim(x), o.data(0), o.data(1),
-                               o.data(2));
+    MM_DISPATCH(x, modulate_backward(f32(dy), f32(x), f32(scale), groups, rows_per_group, mm::last_dim(x), o.data(0), o.data(1),
+                                      o.data(2)));
     o.give(0, dx);
     o.give(1, dshift);
     o.give(2, dscale);

@@ -1,5 +1,6 @@
-/* Fused scaled-dot-product attention (f32): softmax(q k^T * scale + mask) v, computed block by
- * block with an online softmax, so no [Tq, Tk] score matrix is ever stored.
+/* Fused scaled-dot-product attention: softmax(q k^T * scale + mask) v, computed block by block
+ * with an online softmax, so no [Tq, Tk] score matrix is ever stored. q, k, v are f32, or all
+ * bf16 (f32 accumulation; out and the gradients bf16, lse f32) on the CPU and on CUDA.
  *
  * Shapes: q [B, H, Tq, D]; k, v [B, Hkv, Tkv, D] with H % Hkv == 0 (grouped-query attention:
  * query head h uses kv head h / (H / Hkv); Hkv == 1 is multi-query attention). The first Tk
@@ -42,7 +43,9 @@ mm_status mm_attention_backward(const mm_tensor* dout, const mm_tensor* q, const
 /* The CPU kernel set in use ("avx512", "avx2" or "generic"). */
 const char* mm_attention_kernel(void);
 /* Chooses the CPU kernel set: one of the names above or "best" (tests and benchmarks compare
- * them); MM_ERR_UNSUPPORTED when this CPU or build lacks it. */
+ * them); or the CUDA variant: "auto" (default), "flash" (tiled, head dims up to 256), "rowwise"
+ * (a warp per row, any head dim) or "wmma" (bf16 forward on tensor cores, head dims a multiple
+ * of 16). MM_ERR_UNSUPPORTED when this CPU or build lacks it. */
 mm_status mm_attention_set_kernel(const char* name);
 
 #ifdef __cplusplus
