@@ -180,6 +180,8 @@ export interface NativeAddon {
   gemm(a: TensorHandle, b: TensorHandle, c: TensorHandle, transA: boolean, transB: boolean, alpha: number, beta: number): void;
   /** selects the CPU kernel set when `name` is given; returns the one in use */
   gemmKernel(name?: 'auto' | 'avx512' | 'avx2' | 'scalar'): 'avx512' | 'avx2' | 'scalar';
+  /** selects the CUDA kernel when `name` is given ('auto' resets the CPU set too); returns the choice ('none' without CUDA) */
+  cudaGemmKernel(name?: string): string;
 
   manualSeed(seed: number | bigint): void;
   rngState(): { seed: bigint; offset: bigint };
@@ -209,6 +211,6 @@ export const NATIVE_EXPORTS = [
   'cosineDistanceBackward', 'qSample', 'diffusionStep', 'timestepEmbedding', 'adamwStep', 'sumOfSquares', 'scaleInPlace', 'sampleTokens',
   // ---- end training ----
   'attentionForward', 'attentionBackward', 'attentionKernel',
-  'matmul', 'gemm', 'gemmKernel',
+  'matmul', 'gemm', 'gemmKernel', 'cudaGemmKernel',
   'manualSeed', 'rngState', 'philox', 'setNumThreads', 'getNumThreads', 'memory', 'synchronize', 'emptyCache',
 ] as const satisfies readonly (keyof NativeAddon)[];

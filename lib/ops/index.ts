@@ -9,4 +9,4 @@ export { rmsNorm, layerNorm, modulate, gate } from './norm.ts';
 export { silu, gelu, swiglu, softmax, logSoftmax, rope, dropout, type GeluOptions, type RopeOptions, type DropoutOptions } from './activation.ts';
 export { crossEntropy, tokenLogProbs, mseLoss, cosineDistance, type Reduction, type CrossEntropyOptions, type CosineDistanceOptions } from './loss.ts';
 export { attention, attentionWithLse, prefixLmMask, attentionKernel, type AttentionOptions, type CpuAttentionKernel, type CudaAttentionKernel } from './attention.ts';
-export { matmul, linear, gemmInto, gemmKernel, type MatmulOptions, type GemmKernel } from './linalg.ts';
+export { matmul, linear, gemmInto, gemmKernel, cudaGemmKernel, type MatmulOptions, type GemmKernel, type CudaGemmKernel } from './linalg.ts';

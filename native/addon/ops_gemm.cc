@@ -48,10 +48,27 @@ Napi::Value GemmKernel(const Napi::CallbackInfo& info) {
   return Napi::String::New(args.env(), mm_gemm_kernel());
 }
 
+// cudaGemmKernel(name?) -> the CUDA kernel choice (after selecting `name` when given: "auto",
+// "cublaslt", "tiled", "wmma", or a tile shape "tiled-small" ...; "auto" resets the CPU set too)
+Napi::Value CudaGemmKernel(const Napi::CallbackInfo& info) {
+  ArgContext args{info, "cudaGemmKernel"};
+  const Napi::Value v = args.at(0);
+  if (!v.IsUndefined()) {
+    if (!v.IsString()) throw_type_error(args.env(), "ERR_ARG", args.prefix("name") + " must be a string");
+    const std::string name = v.As<Napi::String>().Utf8Value();
+    if (name == "avx512" || name == "avx2" || name == "scalar") {
+      throw_type_error(args.env(), "ERR_ARG", args.prefix("name") + " '" + name + "' is a CPU kernel set (use gemmKernel)");
+    }
+    check(args.env(), mm_gemm_set_kernel(name.c_str()));
+  }
+  return Napi::String::New(args.env(), mm_gemm_cuda_kernel());
+}
+
 }  // namespace
 
 MM_ADDON_EXPORT("matmul", Matmul);
 MM_ADDON_EXPORT("gemm", Gemm);
 MM_ADDON_EXPORT("gemmKernel", GemmKernel);
+MM_ADDON_EXPORT("cudaGemmKernel", CudaGemmKernel);
 
 }  // namespace mm_addon

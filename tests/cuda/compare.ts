@@ -61,11 +61,11 @@ function makeInput(spec: InputSpec, seed: number): Float32Array | Int32Array {
 /** max |a-b| / max(1, max |b|) — error relative to the reference's scale. */
 export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   let worst = 0, scale = 1;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  for (let i = 0; i < expected.length; i++) if (Number.isFinite(expected[i])) scale = Math.max(scale, Math.abs(expected[i]));
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i], e = expected[i];
     if (Number.isNaN(e) !== Number.isNaN(a)) return Infinity;
-    if (e === a) continue;  // also equal infinities
+    if (e === a || Number.isNaN(e)) continue;  // also equal infinities, and NaN where NaN is expected
     worst = Math.max(worst, Math.abs(a - e));
   }
   return worst / scale;

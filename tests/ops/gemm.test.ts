@@ -275,8 +275,9 @@ test('bad operands: inner and batch shapes, ranks, dtypes, disposed tensors, ali
     throwsWith(() => mm.ops.matmul(a, mm.Tensor.zeros([5, 4]), { transB: true }), mm.MmcotError, 'ERR_SHAPE', /b \[5, 4\], transposed/);
     throwsWith(() => mm.ops.matmul(mm.Tensor.zeros([2, 2, 3]), mm.Tensor.zeros([3, 3, 4])), mm.MmcotError, 'ERR_SHAPE', /batch dimensions of a \[2, 2, 3\] and b \[3, 3, 4\] do not broadcast/);
     throwsWith(() => mm.ops.matmul(mm.Tensor.zeros([3]), mm.Tensor.zeros([3, 4])), mm.MmcotError, 'ERR_SHAPE', /'a' must have 2 to 8 dimensions, got shape \[3\]/);
-    throwsWith(() => mm.ops.matmul(a, mm.Tensor.zeros([3, 2], { dtype: 'i32' })), mm.MmcotError, 'ERR_DTYPE', /'b' must be f32, got i32/);
-    throwsWith(() => mm.ops.matmul(a, mm.Tensor.zeros([3, 2], { dtype: 'bf16' })), mm.MmcotError, 'ERR_DTYPE', /'b' must be f32, got bf16/);
+    throwsWith(() => mm.ops.matmul(a, mm.Tensor.zeros([3, 2], { dtype: 'i32' })), mm.MmcotError, 'ERR_DTYPE', /'b' must be f32 or bf16, got i32/);
+    throwsWith(() => mm.ops.matmul(a, mm.Tensor.zeros([3, 2], { dtype: 'bf16' })), mm.MmcotError, 'ERR_DTYPE', /matmul: 'a' is f32 but 'b' is bf16; both must have the same dtype/);
+    throwsWith(() => mm.ops.gemmInto(mm.Tensor.zeros([2, 2], { dtype: 'bf16' }), a, mm.Tensor.zeros([3, 2])), mm.MmcotError, 'ERR_DTYPE', /gemm: 'a' is f32 but 'c' is bf16/);
     const gone = mm.Tensor.zeros([3, 2]);
     gone.dispose();
     throwsWith(() => mm.ops.matmul(a, gone), mm.MmcotError, 'ERR_DISPOSED');
@@ -296,6 +297,81 @@ test('bad operands: inner and batch shapes, ranks, dtypes, disposed tensors, ali
     throwsWith(() => mm.ops.linear(mm.Tensor.zeros([2, 5]), mm.Tensor.zeros([5])), RangeError, 'ERR_SHAPE', /weight must be \[out, in\]/);
     // kernel selection
     throwsWith(() => mm.ops.gemmKernel('fast' as 'auto'), mm.MmcotError, 'ERR_ARG', /unknown kernel set 'fast'/);
+  });
+});
+
+// bf16 on the CPU (so a program written for bf16 on CUDA runs here too): the operands are widened
+// to f32 exactly, the f32 kernel runs, and the result is rounded to bf16 once; so it equals the
+// f32 product of the same (bf16-valued) operands rounded to bf16, bit for bit.
+function bf16Data(n: number, seed: number): Float32Array {
+  return mm.Tensor.from(randomFloats(n, seed), [n], { dtype: 'bf16' }).toArray() as Float32Array;
+}
+
+test('bf16 matmul on the CPU: the f32 product of the same values rounded once, with a bf16 result', () => {
+  mm.scope(() => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[1, 1], [1, 1], false, false], [[17, 65], [65, 33], false, false], [[65, 17], [33, 65], true, true],
+      [[2, 1, 7, 9], [3, 9, 5], false, false], [[4, 5, 8], [16, 8], false, true], [[70, 100], [100, 130], false, false], [[0, 3], [3, 4], false, false],
+    ];
+    for (const [sa, sb, transA, transB] of cases) {
+      const ad = bf16Data(numel(sa), 51), bd = bf16Data(numel(sb), 52);
+      const out = mm.ops.matmul(mm.Tensor.from(ad, sa, { dtype: 'bf16' }), mm.Tensor.from(bd, sb, { dtype: 'bf16' }), { transA, transB, alpha: 0.5 });
+      assert.is(out.dtype, 'bf16');
+      const f32 = mm.ops.matmul(mm.Tensor.from(ad, sa), mm.Tensor.from(bd, sb), { transA, transB, alpha: 0.5 });
+      assert.equal([...out.shape], [...f32.shape]);
+      assert.equal(Array.from(out.toArray()), Array.from(f32.cast('bf16').toArray()), `[${sa}] x [${sb}]`);
+      // and the rounding is the only difference from the exact product: at most half a bf16 ulp (2^-8 relative: 8 significand bits) plus fp32 sums
+      const k = transA ? sa[sa.length - 2] : sa[sa.length - 1];
+      const exact = reference({ data: ad, shape: sa }, { data: bd, shape: sb }, transA, transB, 0.5).data;
+      const got = out.toArray();
+      for (let i = 0; i < exact.length; i++) assert.ok(Math.abs(got[i] - exact[i]) <= 2 ** -8 * Math.abs(exact[i]) + 1e-6 * (k + 1), `[${sa}] x [${sb}] element ${i}`);
+    }
+  });
+});
+
+test('bf16 gemmInto (beta reads bf16 C; beta = 0 ignores NaN) and bf16 linear with a bias on the CPU', () => {
+  mm.scope(() => {
+    const ad = bf16Data(40 * 24, 61), bd = bf16Data(40 * 9, 62), cd = bf16Data(24 * 9, 63);
+    const a16 = mm.Tensor.from(ad, [40, 24], { dtype: 'bf16' }), b16 = mm.Tensor.from(bd, [40, 9], { dtype: 'bf16' });
+    for (const [alpha, beta] of [[1, 0], [-0.5, 2], [0, 1.5]]) {
+      const c16 = beta === 0 ? mm.Tensor.full([24, 9], Number.NaN, { dtype: 'bf16' }) : mm.Tensor.from(cd, [24, 9], { dtype: 'bf16' });
+      mm.ops.gemmInto(c16, a16, b16, { transA: true, alpha, beta });
+      const c32 = beta === 0 ? mm.Tensor.zeros([24, 9]) : mm.Tensor.from(cd, [24, 9]);
+      mm.ops.gemmInto(c32, mm.Tensor.from(ad, [40, 24]), mm.Tensor.from(bd, [40, 9]), { transA: true, alpha, beta });
+      assert.equal(Array.from(c16.toArray()), Array.from(c32.cast('bf16').toArray()), `alpha=${alpha} beta=${beta}`);
+    }
+    // linear: the bias joins the fp32 sum before the one rounding
+    const xd = bf16Data(2 * 3 * 24, 64), wd = bf16Data(5 * 24, 65), biasd = bf16Data(5, 66);
+    const y = mm.noGrad(() => mm.ops.linear(mm.Tensor.from(xd, [2, 3, 24], { dtype: 'bf16' }), mm.Tensor.from(wd, [5, 24], { dtype: 'bf16' }), mm.Tensor.from(biasd, [5], { dtype: 'bf16' })));
+    assert.is(y.dtype, 'bf16');
+    assert.equal([...y.shape], [2, 3, 5]);
+    const exact = reference({ data: xd, shape: [6, 24] }, { data: wd, shape: [5, 24] }, false, true).data.map((v, i) => v + biasd[i % 5]);
+    const got = y.toArray();
+    for (let i = 0; i < exact.length; i++) assert.ok(Math.abs(got[i] - exact[i]) <= 2 ** -8 * Math.abs(exact[i]) + 1e-5, `linear element ${i}: ${got[i]} vs ${exact[i]}`);
+    throwsWith(() => mm.ops.linear(mm.Tensor.from(xd, [6, 24], { dtype: 'bf16', requiresGrad: true }), mm.Tensor.from(wd, [5, 24], { dtype: 'bf16' }), mm.Tensor.from(biasd, [5], { dtype: 'bf16' })),
+      mm.MmcotError, 'ERR_UNSUPPORTED', /bf16 with a bias is forward-only/);
+  });
+});
+
+test('bf16 matmul backward on the CPU: bf16 gradients, the f32 gradients of the same values rounded', () => {
+  mm.scope(() => {
+    for (const [sa, sb, transA, transB] of [[[7, 9], [9, 5], false, false], [[2, 9, 7], [2, 5, 9], true, true], [[2, 3, 8], [8, 6], false, false]] as [number[], number[], boolean, boolean][]) {
+      const ad = bf16Data(numel(sa), 71), bd = bf16Data(numel(sb), 72);
+      const grads = (['bf16', 'f32'] as const).map((dtype) => {
+        const a = mm.Tensor.from(ad, sa, { dtype, requiresGrad: true }), b = mm.Tensor.from(bd, sb, { dtype, requiresGrad: true });
+        const out = mm.ops.matmul(a, b, { transA, transB });
+        out.backward(mm.Tensor.from(bf16Data(out.numel, 73), out.shape, { dtype }));
+        return [a.grad!, b.grad!];
+      });
+      for (const i of [0, 1]) {
+        assert.is(grads[0][i].dtype, 'bf16');
+        const got = grads[0][i].toArray(), want = grads[1][i].toArray();
+        let scale = 1;
+        for (const v of want) scale = Math.max(scale, Math.abs(v));
+        // the same products with another summation split (the shared-weights path) can differ by one bf16 ulp
+        for (let j = 0; j < want.length; j++) assert.ok(Math.abs(got[j] - want[j]) <= 2 ** -7 * scale, `[${sa}] x [${sb}] grad ${i} element ${j}`);
+      }
+    }
   });
 });
 

@@ -5,6 +5,10 @@
 #include "../cpu/shape.h"
 #include "axis.h"
 #include "check.h"
+#include "dispatch.h"
+#if MM_WITH_CUDA
+#include "../cuda/shape.h"
+#endif
 
 namespace {
 
@@ -22,14 +26,22 @@ extern "C" mm_status mm_embedding(const mm_tensor* ids, const mm_tensor* table, 
     MM_TRY(mm::check_dtype("embedding", "table", table, MM_F32));
     MM_TRY(mm::check_ndim("embedding", "table", table, 2, 2));
     MM_TRY(check_ids("embedding", ids, "table", table));
-    if (mm::on_cuda(table)) return mm::not_on_cuda_yet("embedding");
     const int64_t rows = mm_tensor_shape(table)[0], dim = mm_tensor_shape(table)[1];
-    MM_TRY(mm::check_indices("embedding", "ids", ids, rows, "a table of ", " rows"));
+    // On CUDA the kernel checks the ids (device error flag: raised at the next host wait).
+    if (!mm::on_cuda(ids)) MM_TRY(mm::check_indices("embedding", "ids", ids, rows, "a table of ", " rows"));
     const int n = mm_tensor_ndim(ids);
     int64_t shape[MM_MAX_DIMS];
     for (int d = 0; d < n; d++) shape[d] = mm_tensor_shape(ids)[d];
     shape[n] = dim;
     MM_TRY(mm::new_on_device_of(table, MM_F32, n + 1, shape, out));
+#if MM_WITH_CUDA
+    if (mm::on_cuda(table)) {
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(table).index));
+      MM_TRY(mm::cuda::gather_axis("embedding", mm_tensor_data_const(table), 1, rows, dim, static_cast<const int32_t*>(mm_tensor_data_const(ids)),
+                                   mm_tensor_numel(ids), mm_tensor_data(*out), sizeof(float)));
+      return MM_OK;
+    }
+#endif
     mm::cpu::gather_axis(mm_tensor_data_const(table), 1, rows, dim, static_cast<const int32_t*>(mm_tensor_data_const(ids)), mm_tensor_numel(ids),
                          mm_tensor_data(*out), sizeof(float));
     return MM_OK;
@@ -51,11 +63,18 @@ extern "C" mm_status mm_embedding_backward(const mm_tensor* ids, const mm_tensor
                       mm::format_shape(sg, sizeof sg, mm_tensor_ndim(grad), mm_tensor_shape(grad)), mm::format_shape(si, sizeof si, n, mm_tensor_shape(ids)),
                       static_cast<long long>(num_rows));
     }
-    if (mm::on_cuda(grad)) return mm::not_on_cuda_yet(op);
-    MM_TRY(mm::check_indices(op, "ids", ids, num_rows, "a table of ", " rows"));
+    if (!mm::on_cuda(ids)) MM_TRY(mm::check_indices(op, "ids", ids, num_rows, "a table of ", " rows"));
     const int64_t dim = mm_tensor_shape(grad)[n];
     const int64_t shape[2] = {num_rows, dim};
     MM_TRY(mm::new_on_device_of(grad, MM_F32, 2, shape, out));
+#if MM_WITH_CUDA
+    if (mm::on_cuda(grad)) {
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(grad).index));
+      MM_TRY(mm::cuda::scatter_add_axis(op, static_cast<const float*>(mm_tensor_data_const(grad)), 1, mm_tensor_numel(ids), dim,
+                                        static_cast<const int32_t*>(mm_tensor_data_const(ids)), num_rows, static_cast<float*>(mm_tensor_data(*out))));
+      return MM_OK;
+    }
+#endif
     mm::cpu::scatter_add_axis(static_cast<const float*>(mm_tensor_data_const(grad)), 1, mm_tensor_numel(ids), dim,
                               static_cast<const int32_t*>(mm_tensor_data_const(ids)), num_rows, static_cast<float*>(mm_tensor_data(*out)));
     return MM_OK;

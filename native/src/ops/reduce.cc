@@ -6,6 +6,10 @@
 #include "../cpu/reduce.h"
 #include "axis.h"
 #include "check.h"
+#include "dispatch.h"
+#if MM_WITH_CUDA
+#include "../cuda/reduce.h"
+#endif
 
 namespace {
 
@@ -60,15 +64,14 @@ extern "C" mm_status mm_reduce(mm_reduce_op op, const mm_tensor* x, int axis, in
     MM_TRY(mm::check_dtype(name, "x", x, MM_F32));
     int ax = 0;
     MM_TRY(mm::resolve_axis(name, axis, mm_tensor_ndim(x), &ax));
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(name);
     int64_t shape[MM_MAX_DIMS];
     const int n = reduced_shape(mm_tensor_ndim(x), mm_tensor_shape(x), ax, keepdim != 0, shape);
     MM_TRY(mm::new_on_device_of(x, MM_F32, n, shape, out));
     const mm::AxisView v = mm::axis_view(mm_tensor_ndim(x), mm_tensor_shape(x), ax);
     // mean over an empty axis: 0 * (1/0) = NaN, as 0/0.
     const double scale = op == MM_REDUCE_MEAN ? 1.0 / static_cast<double>(v.size) : 1.0;
-    mm::cpu::reduce_sum(static_cast<const float*>(mm_tensor_data_const(x)), v.outer, v.size, v.inner, op == MM_REDUCE_SUM_SQUARES, scale,
-                        static_cast<float*>(mm_tensor_data(*out)));
+    MM_DISPATCH(x, reduce_sum(static_cast<const float*>(mm_tensor_data_const(x)), v.outer, v.size, v.inner, op == MM_REDUCE_SUM_SQUARES, scale,
+                              static_cast<float*>(mm_tensor_data(*out))));
     return MM_OK;
   });
 }
@@ -95,12 +98,12 @@ extern "C" mm_status mm_reduce_backward(mm_reduce_op op, const mm_tensor* grad, 
                         mm::format_shape(b, sizeof b, ndim, shape));
       }
     }
-    if (mm::on_cuda(grad)) return mm::not_on_cuda_yet(name);
     MM_TRY(mm::new_on_device_of(grad, MM_F32, ndim, shape, out));
     const mm::AxisView v = mm::axis_view(ndim, shape, ax);
     const float scale = op == MM_REDUCE_MEAN && v.size > 0 ? static_cast<float>(1.0 / static_cast<double>(v.size)) : 1.0f;
-    mm::cpu::reduce_sum_backward(static_cast<const float*>(mm_tensor_data_const(grad)), squares ? static_cast<const float*>(mm_tensor_data_const(x)) : nullptr,
-                                 v.outer, v.size, v.inner, scale, static_cast<float*>(mm_tensor_data(*out)));
+    MM_DISPATCH(grad, reduce_sum_backward(static_cast<const float*>(mm_tensor_data_const(grad)),
+                                          squares ? static_cast<const float*>(mm_tensor_data_const(x)) : nullptr, v.outer, v.size, v.inner, scale,
+                                          static_cast<float*>(mm_tensor_data(*out))));
     return MM_OK;
   });
 }
@@ -113,7 +116,6 @@ extern "C" mm_status mm_max(const mm_tensor* x, int axis, int keepdim, mm_tensor
     const mm::AxisView v = mm::axis_view(mm_tensor_ndim(x), mm_tensor_shape(x), ax);
     if (v.size == 0) return mm::fail(MM_ERR_SHAPE, "max: axis %d is empty (size 0); the maximum of no values is undefined", ax);
     if (v.size > INT32_MAX) return mm::fail(MM_ERR_SHAPE, "max: axis %d has %lld entries; indices are i32", ax, static_cast<long long>(v.size));
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet("max");
     int64_t shape[MM_MAX_DIMS];
     const int n = reduced_shape(mm_tensor_ndim(x), mm_tensor_shape(x), ax, keepdim != 0, shape);
     MM_TRY(mm::new_on_device_of(x, MM_F32, n, shape, values));
@@ -123,9 +125,17 @@ extern "C" mm_status mm_max(const mm_tensor* x, int axis, int keepdim, mm_tensor
       *values = nullptr;
       return status;
     }
-    mm::cpu::reduce_max(static_cast<const float*>(mm_tensor_data_const(x)), v.outer, v.size, v.inner, static_cast<float*>(mm_tensor_data(*values)),
-                        static_cast<int32_t*>(mm_tensor_data(*indices)));
-    return MM_OK;
+    const mm_status ran = [&]() -> mm_status {
+      MM_DISPATCH(x, reduce_max(static_cast<const float*>(mm_tensor_data_const(x)), v.outer, v.size, v.inner, static_cast<float*>(mm_tensor_data(*values)),
+                                static_cast<int32_t*>(mm_tensor_data(*indices))));
+      return MM_OK;
+    }();
+    if (ran != MM_OK) {
+      mm_tensor_free(*values);
+      mm_tensor_free(*indices);
+      *values = *indices = nullptr;
+    }
+    return ran;
   });
 }
 
@@ -140,12 +150,12 @@ extern "C" mm_status mm_max_backward(const mm_tensor* grad, const mm_tensor* ind
     MM_TRY(mm::resolve_axis(op, axis, ndim, &ax));
     MM_TRY(check_reduced(op, "grad", grad, ndim, shape, ax));
     MM_TRY(mm::check_same_shape(op, "grad", grad, "indices", indices));
-    if (mm::on_cuda(grad)) return mm::not_on_cuda_yet(op);
     const mm::AxisView v = mm::axis_view(ndim, shape, ax);
-    MM_TRY(mm::check_indices(op, "indices", indices, v.size, "an axis of size ", ""));
+    // On CUDA the kernel checks the indices (device error flag: raised at the next host wait).
+    if (!mm::on_cuda(indices)) MM_TRY(mm::check_indices(op, "indices", indices, v.size, "an axis of size ", ""));
     MM_TRY(mm::new_on_device_of(grad, MM_F32, ndim, shape, out));
-    mm::cpu::reduce_max_backward(static_cast<const float*>(mm_tensor_data_const(grad)), static_cast<const int32_t*>(mm_tensor_data_const(indices)), v.outer,
-                                 v.size, v.inner, static_cast<float*>(mm_tensor_data(*out)));
+    MM_DISPATCH(grad, reduce_max_backward(static_cast<const float*>(mm_tensor_data_const(grad)), static_cast<const int32_t*>(mm_tensor_data_const(indices)),
+                                          v.outer, v.size, v.inner, static_cast<float*>(mm_tensor_data(*out))));
     return MM_OK;
   });
 }

@@ -1,12 +1,29 @@
 // Shape family: argument checks and dispatch (kernels: cpu/shape.cc).
 #include "mmcot/ops/shape.h"
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "../core/convert.h"
 #include "../cpu/shape.h"
 #include "axis.h"
 #include "check.h"
+#include "dispatch.h"
+#if MM_WITH_CUDA
+#include "../cuda/shape.h"
+// For CUDA kernels whose arguments differ from the CPU's (they name the op for device errors):
+// runs mm::cuda::kernel(args...) on t's device and returns from the entry point.
+#define MM_ON_CUDA(t, ...)                                              \
+  if (::mm::on_cuda(t)) {                                               \
+    MM_TRY(::mm::cuda::select_device(mm_tensor_device(t).index));       \
+    MM_TRY(::mm::cuda::__VA_ARGS__);                                    \
+    return MM_OK;                                                       \
+  }
+#else
+#define MM_ON_CUDA(t, ...)
+#endif
 
 namespace mm {
 
@@ -14,12 +31,10 @@ namespace {
 
 const void* data_of(const mm_tensor* t) { return mm_tensor_data_const(t); }
 
-// Shared front of the single-input shape ops: x valid, CPU, axis resolved.
+// Shared front of the single-input shape ops: x valid, axis resolved.
 mm_status check_axis_op(const char* op, const mm_tensor* x, int axis, int* resolved) {
   MM_TRY(check_tensor(op, "x", x));
-  MM_TRY(resolve_axis(op, axis, mm_tensor_ndim(x), resolved));
-  if (on_cuda(x)) return not_on_cuda_yet(op);
-  return MM_OK;
+  return resolve_axis(op, axis, mm_tensor_ndim(x), resolved);
 }
 
 // x's shape with `size` along `axis`.
@@ -48,12 +63,11 @@ extern "C" mm_status mm_permute(const mm_tensor* x, int ndim, const int* dims, m
       }
       seen[d] = true;
     }
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet("permute");
     int64_t shape[MM_MAX_DIMS];
     for (int i = 0; i < n; i++) shape[i] = mm_tensor_shape(x)[dims[i]];
     MM_TRY(mm::new_on_device_of(x, mm_tensor_dtype(x), n, shape, out));
     if (mm_tensor_numel(x) == 0) return MM_OK;
-    mm::cpu::permute(mm::data_of(x), n, mm_tensor_shape(x), dims, mm_tensor_data(*out), mm_dtype_size(mm_tensor_dtype(x)));
+    MM_DISPATCH(x, permute(mm::data_of(x), n, mm_tensor_shape(x), dims, mm_tensor_data(*out), mm_dtype_size(mm_tensor_dtype(x))));
     return MM_OK;
   });
 }
@@ -88,7 +102,6 @@ extern "C" mm_status mm_concat(int count, const mm_tensor* const* tensors, int a
       }
       total += mm_tensor_shape(t)[ax];
     }
-    if (mm::on_cuda(first)) return mm::not_on_cuda_yet("concat");
     int64_t shape[MM_MAX_DIMS];
     mm::shape_with(first, ax, total, shape);
     MM_TRY(mm::new_on_device_of(first, mm_tensor_dtype(first), n, shape, out));
@@ -96,8 +109,8 @@ extern "C" mm_status mm_concat(int count, const mm_tensor* const* tensors, int a
     int64_t at = 0;
     for (int i = 0; i < count; i++) {
       const int64_t size = mm_tensor_shape(tensors[i])[ax];
-      mm::cpu::copy_axis_window(mm::data_of(tensors[i]), size, 0, mm_tensor_data(*out), total, at, v.outer, size, v.inner,
-                                mm_dtype_size(mm_tensor_dtype(first)));
+      MM_DISPATCH(first, copy_axis_window(mm::data_of(tensors[i]), size, 0, mm_tensor_data(*out), total, at, v.outer, size, v.inner,
+                                          mm_dtype_size(mm_tensor_dtype(first))));
       at += size;
     }
     return MM_OK;
@@ -118,7 +131,7 @@ extern "C" mm_status mm_slice(const mm_tensor* x, int axis, int64_t start, int64
     mm::shape_with(x, ax, e - s, shape);
     MM_TRY(mm::new_on_device_of(x, mm_tensor_dtype(x), mm_tensor_ndim(x), shape, out));
     const mm::AxisView v = mm::axis_view(mm_tensor_ndim(x), mm_tensor_shape(x), ax);
-    mm::cpu::copy_axis_window(mm::data_of(x), size, s, mm_tensor_data(*out), e - s, 0, v.outer, e - s, v.inner, mm_dtype_size(mm_tensor_dtype(x)));
+    MM_DISPATCH(x, copy_axis_window(mm::data_of(x), size, s, mm_tensor_data(*out), e - s, 0, v.outer, e - s, v.inner, mm_dtype_size(mm_tensor_dtype(x))));
     return MM_OK;
   });
 }
@@ -144,7 +157,8 @@ extern "C" mm_status mm_slice_assign(mm_tensor* dst, const mm_tensor* src, int a
                       static_cast<long long>(start), ax);
     }
     const mm::AxisView v = mm::axis_view(mm_tensor_ndim(dst), mm_tensor_shape(dst), ax);
-    mm::cpu::copy_axis_window(mm::data_of(src), count, 0, mm_tensor_data(dst), size, start, v.outer, count, v.inner, mm_dtype_size(mm_tensor_dtype(dst)));
+    MM_DISPATCH(dst, copy_axis_window(mm::data_of(src), count, 0, mm_tensor_data(dst), size, start, v.outer, count, v.inner,
+                                      mm_dtype_size(mm_tensor_dtype(dst))));
     return MM_OK;
   });
 }
@@ -160,8 +174,32 @@ extern "C" mm_status mm_pad(const mm_tensor* x, int axis, int64_t before, int64_
     int64_t shape[MM_MAX_DIMS];
     mm::shape_with(x, ax, before + size + after, shape);
     MM_TRY(mm::new_on_device_of(x, mm_tensor_dtype(x), mm_tensor_ndim(x), shape, out));
-    MM_TRY(mm_tensor_fill(*out, value));
     const mm::AxisView v = mm::axis_view(mm_tensor_ndim(x), mm_tensor_shape(x), ax);
+#if MM_WITH_CUDA
+    if (mm::on_cuda(x)) {
+      // One pass writes the fill and the copy; the fill's bits are those mm_tensor_fill stores.
+      const mm_dtype dtype = mm_tensor_dtype(x);
+      uint32_t bits = 0;
+      if (dtype == MM_I32) {
+        if (!(value >= INT32_MIN && value <= INT32_MAX)) {
+          const mm_status refused = mm_tensor_fill(*out, value);  // the fill's own error for this value
+          mm_tensor_free(*out);
+          *out = nullptr;
+          return refused != MM_OK ? refused : mm::fail(MM_ERR_ARG, "pad: %g does not fit in i32", value);
+        }
+        bits = static_cast<uint32_t>(static_cast<int32_t>(value));
+      } else if (dtype == MM_BF16) {
+        bits = mm::f32_to_bf16_bits(static_cast<float>(value));
+      } else {
+        const float f = static_cast<float>(value);
+        std::memcpy(&bits, &f, sizeof bits);
+      }
+      MM_TRY(mm::cuda::select_device(mm_tensor_device(x).index));
+      MM_TRY(mm::cuda::pad_axis(mm::data_of(x), size, mm_tensor_data(*out), before, after, v.outer, v.inner, mm_dtype_size(dtype), bits));
+      return MM_OK;
+    }
+#endif
+    MM_TRY(mm_tensor_fill(*out, value));
     mm::cpu::copy_axis_window(mm::data_of(x), size, 0, mm_tensor_data(*out), shape[ax], before, v.outer, size, v.inner, mm_dtype_size(mm_tensor_dtype(x)));
     return MM_OK;
   });
@@ -182,11 +220,14 @@ extern "C" mm_status mm_index_select(const mm_tensor* x, int axis, const mm_tens
     MM_TRY(check_index_vector("indexSelect", x, indices));
     MM_TRY(mm::check_axis_op("indexSelect", x, axis, &ax));
     const int64_t size = mm_tensor_shape(x)[ax], k = mm_tensor_numel(indices);
-    MM_TRY(mm::check_indices("indexSelect", "indices", indices, size, "an axis of size ", ""));
+    // On CUDA the kernel checks the indices (device error flag: raised at the next host wait).
+    if (!mm::on_cuda(indices)) MM_TRY(mm::check_indices("indexSelect", "indices", indices, size, "an axis of size ", ""));
     int64_t shape[MM_MAX_DIMS];
     mm::shape_with(x, ax, k, shape);
     MM_TRY(mm::new_on_device_of(x, mm_tensor_dtype(x), mm_tensor_ndim(x), shape, out));
     const mm::AxisView v = mm::axis_view(mm_tensor_ndim(x), mm_tensor_shape(x), ax);
+    MM_ON_CUDA(x, gather_axis("indexSelect", mm::data_of(x), v.outer, size, v.inner, static_cast<const int32_t*>(mm::data_of(indices)), k,
+                              mm_tensor_data(*out), mm_dtype_size(mm_tensor_dtype(x))));
     mm::cpu::gather_axis(mm::data_of(x), v.outer, size, v.inner, static_cast<const int32_t*>(mm::data_of(indices)), k, mm_tensor_data(*out),
                          mm_dtype_size(mm_tensor_dtype(x)));
     return MM_OK;
@@ -205,11 +246,13 @@ extern "C" mm_status mm_index_select_backward(const mm_tensor* grad, int axis, c
       return mm::fail(MM_ERR_SHAPE, "%s: grad has %lld entries along axis %d but there are %lld indices (and size %lld must be >= 0)", op,
                       static_cast<long long>(mm_tensor_shape(grad)[ax]), ax, static_cast<long long>(k), static_cast<long long>(size));
     }
-    MM_TRY(mm::check_indices(op, "indices", indices, size, "an axis of size ", ""));
+    if (!mm::on_cuda(indices)) MM_TRY(mm::check_indices(op, "indices", indices, size, "an axis of size ", ""));
     int64_t shape[MM_MAX_DIMS];
     mm::shape_with(grad, ax, size, shape);
     MM_TRY(mm::new_on_device_of(grad, MM_F32, mm_tensor_ndim(grad), shape, out));
     const mm::AxisView v = mm::axis_view(mm_tensor_ndim(grad), mm_tensor_shape(grad), ax);
+    MM_ON_CUDA(grad, scatter_add_axis(op, static_cast<const float*>(mm::data_of(grad)), v.outer, k, v.inner, static_cast<const int32_t*>(mm::data_of(indices)),
+                                      size, static_cast<float*>(mm_tensor_data(*out))));
     mm::cpu::scatter_add_axis(static_cast<const float*>(mm::data_of(grad)), v.outer, k, v.inner, static_cast<const int32_t*>(mm::data_of(indices)), size,
                               static_cast<float*>(mm_tensor_data(*out)));
     return MM_OK;

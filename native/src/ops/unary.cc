@@ -5,6 +5,10 @@
 
 #include "../cpu/unary.h"
 #include "check.h"
+#include "dispatch.h"
+#if MM_WITH_CUDA
+#include "../cuda/unary.h"
+#endif
 
 namespace {
 
@@ -47,10 +51,9 @@ extern "C" mm_status mm_unary(mm_unary_op op, const mm_tensor* x, double p0, dou
   return mm::guarded(name, [&]() -> mm_status {
     MM_TRY(mm::check_dtype(name, "x", x, MM_F32));
     MM_TRY(check_params(name, op, p0, p1));
-    if (mm::on_cuda(x)) return mm::not_on_cuda_yet(name);
     MM_TRY(mm::new_on_device_of(x, MM_F32, mm_tensor_ndim(x), mm_tensor_shape(x), out));
-    mm::cpu::unary(op, static_cast<const float*>(mm_tensor_data_const(x)), static_cast<float*>(mm_tensor_data(*out)), mm_tensor_numel(x),
-                   static_cast<float>(p0), static_cast<float>(p1));
+    MM_DISPATCH(x, unary(op, static_cast<const float*>(mm_tensor_data_const(x)), static_cast<float*>(mm_tensor_data(*out)), mm_tensor_numel(x),
+                         static_cast<float>(p0), static_cast<float>(p1)));
     return MM_OK;
   });
 }
@@ -73,11 +76,10 @@ extern "C" mm_status mm_unary_backward(mm_unary_op op, const mm_tensor* x, const
     } else if (reads_x || reads_y) {
       return mm::fail(MM_ERR_ARG, "%s backward: needs the forward %s, got null", name, reads_x ? "input x" : "output y");
     }
-    if (mm::on_cuda(grad)) return mm::not_on_cuda_yet(name);
     MM_TRY(mm::new_on_device_of(grad, MM_F32, mm_tensor_ndim(grad), mm_tensor_shape(grad), out));
     const float* data = operand ? static_cast<const float*>(mm_tensor_data_const(operand)) : nullptr;
-    mm::cpu::unary_backward(op, reads_x ? data : nullptr, reads_y ? data : nullptr, static_cast<const float*>(mm_tensor_data_const(grad)),
-                            static_cast<float*>(mm_tensor_data(*out)), mm_tensor_numel(grad), static_cast<float>(p0), static_cast<float>(p1));
+    MM_DISPATCH(grad, unary_backward(op, reads_x ? data : nullptr, reads_y ? data : nullptr, static_cast<const float*>(mm_tensor_data_const(grad)),
+                                     static_cast<float*>(mm_tensor_data(*out)), mm_tensor_numel(grad), static_cast<float>(p0), static_cast<float>(p1)));
     return MM_OK;
   });
 }
