@@ -69,8 +69,4 @@ mm_status new_on_device_of(const mm_tensor* like, mm_dtype dtype, int ndim, cons
   return mm_tensor_empty(mm_tensor_device(like), dtype, ndim, shape, out);
 }
 
-mm_status not_on_cuda_yet(const char* op) {
-  return fail(MM_ERR_UNSUPPORTED, "%s: not implemented on CUDA yet (move the tensors to the CPU with .to('cpu'))", op);
-}
-
 }  // namespace mm

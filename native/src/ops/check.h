@@ -20,9 +20,6 @@ mm_status broadcast_shapes(const char* op, const mm_tensor* a, const mm_tensor* 
 // A new uninitialised tensor on t's device.
 mm_status new_on_device_of(const mm_tensor* like, mm_dtype dtype, int ndim, const int64_t* shape, mm_tensor** out);
 
-// Kernels on CUDA that do not exist yet answer with this (until the CUDA op set lands).
-mm_status not_on_cuda_yet(const char* op);
-
 inline bool on_cuda(const mm_tensor* t) { return mm_tensor_device(t).type == MM_CUDA; }
 
 }  // namespace mm
