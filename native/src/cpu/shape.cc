@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../core/permute_plan.h"
 #include "../core/thread_pool.h"
 #include "mmcot/mmcot.h"
 
@@ -14,39 +15,8 @@ namespace {
 // scheduling cost, small enough to spread a few MB over the threads.
 constexpr int64_t kCopyGrain = 1 << 15;
 
-// A permutation after dropping size-1 axes and merging output axes that stay adjacent in the
-// input: out shape and, per output axis, the input stride.
-struct CollapsedPermute {
-  int ndim = 0;
-  int64_t shape[MM_MAX_DIMS];
-  int64_t in_stride[MM_MAX_DIMS];
-};
+using CollapsedPermute = PermutePlan;  // core/permute_plan.h
 
-CollapsedPermute collapse(int ndim, const int64_t* src_shape, const int* dims) {
-  int64_t src_stride[MM_MAX_DIMS];
-  int64_t s = 1;
-  for (int d = ndim - 1; d >= 0; d--) {
-    src_stride[d] = s;
-    s *= src_shape[d];
-  }
-  CollapsedPermute c;
-  for (int d = 0; d < ndim; d++) {
-    const int64_t size = src_shape[dims[d]], stride = src_stride[dims[d]];
-    if (size == 1) continue;
-    // Merge with the previous output axis when stepping it equals stepping this one `size` times.
-    if (c.ndim > 0 && c.in_stride[c.ndim - 1] == stride * size) {
-      c.shape[c.ndim - 1] *= size;
-      c.in_stride[c.ndim - 1] = stride;
-      continue;
-    }
-    c.shape[c.ndim] = size;
-    c.in_stride[c.ndim] = stride;
-    c.ndim++;
-  }
-  return c;
-}
-
-// Input offset of output row `row` (index over all output axes but the last).
 inline int64_t row_offset(const CollapsedPermute& c, int64_t row) {
   int64_t offset = 0;
   for (int d = c.ndim - 2; d >= 0; d--) {
@@ -126,7 +96,7 @@ void gather_typed(const T* src, int64_t outer, int64_t size, int64_t inner, cons
 }  // namespace
 
 void permute(const void* src, int ndim, const int64_t* src_shape, const int* dims, void* dst, size_t elem) {
-  const CollapsedPermute c = collapse(ndim, src_shape, dims);
+  const CollapsedPermute c = plan_permute(ndim, src_shape, dims);
   if (elem == 2) {
     permute_typed(static_cast<const uint16_t*>(src), c, static_cast<uint16_t*>(dst));
   } else {

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "../core/thread_pool.h"
-#include "fast_math.h"
+#include "../core/fast_math.h"
 
 namespace mm::cpu {
 namespace {

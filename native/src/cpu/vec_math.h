@@ -1,39 +1,17 @@
 // Vectorisable building blocks for the CPU kernels. The build has no -ffast-math, so the
-// compiler neither vectorises libm calls nor reorders float reductions on its own: the normal
-// CDF below is branch-free arithmetic (on fast_math.h's exp) that a plain loop turns into
-// SIMD, and the row reductions keep 8 independent lanes (a fixed order, so results do not
-// depend on threads either).
+// compiler neither vectorises libm calls nor reorders float reductions on its own: the math
+// functions of core/fast_math.h are branch-free arithmetic that a plain loop turns into SIMD,
+// and the row reductions keep 8 independent lanes (a fixed order, so results do not depend on
+// threads either).
 #pragma once
 #include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
-#include "fast_math.h"  // select, exp_f32, sigmoid_f32: one exp for every kernel
+#include "../core/fast_math.h"  // select, exp_f32, sigmoid_f32, normal_cdf_f: one exp for every kernel
 
 namespace mm::cpu {
-
-// Phi(x) = P(N(0, 1) <= x), the standard normal CDF, to ~3e-7 relative error in both tails
-// (the lower tail is not 1 - something, so gelu(x) = x Phi(x) keeps its digits for x << 0).
-// erfc(z) = t exp(-z^2 + P(t)), t = 1/(1 + z/2): the Chebyshev fit of Numerical Recipes
-// (erfcc, relative error below 1.2e-7 for every z >= 0).
-inline float normal_cdf_f(float x) {
-  const float z = std::fabs(x) * 0.70710678118654752f;
-  const float t = 1.0f / (1.0f + 0.5f * z);
-  float p = 0.17087277f;
-  p = p * t - 0.82215223f;
-  p = p * t + 1.48851587f;
-  p = p * t - 1.13520398f;
-  p = p * t + 0.27886807f;
-  p = p * t - 0.18628806f;
-  p = p * t + 0.09678418f;
-  p = p * t + 0.37409196f;
-  p = p * t + 1.00002368f;
-  p = p * t - 1.26551223f;
-  const float upper_tail = 0.5f * t * exp_f32(p - z * z);  // P(N > |x|)
-  return select(x < 0, upper_tail, 1.0f - upper_tail);
-}
-
 
 // ---- row reductions (8 lanes, then the lanes in a fixed order) ----------------------------
 

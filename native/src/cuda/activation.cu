@@ -14,6 +14,7 @@
 // - Dropout: one thread per Philox block of 4 elements, the CPU's mapping, so masks are identical.
 #include <algorithm>
 
+#include "../core/fast_math.h"
 #include "../core/philox.h"
 #include "activation.h"
 #include "rowwise.cuh"
@@ -39,31 +40,9 @@ constexpr float kInvSqrt2Pi = 0.39894228040143268f;   // 1/sqrt(2 pi)
 constexpr float kSqrt2OverPi = 0.79788456080286536f;  // sqrt(2/pi)
 constexpr float kGeluCubic = 0.044715f;
 
-// exp(-|x|) never overflows; for x < 0, sigmoid(x) = e / (1 + e).
-__device__ __forceinline__ float sigmoid(float x) {
-  const float e = expf(-fabsf(x));
-  const float s = 1.f / (1.f + e);
-  return x >= 0.f ? s : e * s;
-}
-
-// Phi(x), the standard normal CDF, with the lower tail computed directly (x Phi(x) keeps its
-// relative accuracy for x << 0): the same erfc fit as the CPU backend (cpu/vec_math.h).
-__device__ __forceinline__ float normal_cdf(float x) {
-  const float z = fabsf(x) * 0.70710678118654752f;
-  const float t = 1.f / (1.f + 0.5f * z);
-  float p = 0.17087277f;
-  p = p * t - 0.82215223f;
-  p = p * t + 1.48851587f;
-  p = p * t - 1.13520398f;
-  p = p * t + 0.27886807f;
-  p = p * t - 0.18628806f;
-  p = p * t + 0.09678418f;
-  p = p * t + 0.37409196f;
-  p = p * t + 1.00002368f;
-  p = p * t - 1.26551223f;
-  const float upper_tail = 0.5f * t * expf(p - z * z);  // P(N > |x|)
-  return x < 0.f ? upper_tail : 1.f - upper_tail;
-}
+// The CPU's sigmoid and normal CDF (core/fast_math.h), so both backends share one definition.
+__device__ __forceinline__ float sigmoid(float x) { return sigmoid_f32(x); }
+__device__ __forceinline__ float normal_cdf(float x) { return normal_cdf_f(x); }
 
 __device__ __forceinline__ float silu_grad(float x) {
   const float s = sigmoid(x);

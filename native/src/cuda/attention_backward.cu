@@ -259,6 +259,28 @@ __global__ void flash_dq_kernel(Params p, const T* __restrict__ dout, const T* _
 
 // ---- rowwise (any head dim) ----------------------------------------------------------------
 
+// Lane j (< n) of the warp gets x . a_j and y . b_j for rows j of a and b (row stride D); the
+// rowwise kernels score a tile of up to 32 rows against the warp's own row this way.
+template <class T>
+__device__ __forceinline__ void warp_row_dots(const float* x, const float* y, const T* a, const T* b, int64_t D, int n, int lane,
+                                              float& xa, float& yb) {
+  xa = 0.f;
+  yb = 0.f;
+  for (int j = 0; j < n; j++) {
+    float s = 0.f, t = 0.f;
+    for (int64_t d = lane; d < D; d += kWarp) {
+      s = fmaf(x[d], to_f32(a[j * D + d]), s);
+      t = fmaf(y[d], to_f32(b[j * D + d]), t);
+    }
+    s = warp_sum(s);
+    t = warp_sum(t);
+    if (lane == j) {
+      xa = s;
+      yb = t;
+    }
+  }
+}
+
 // One warp per row of the group matrix; q, dout and the dq accumulator in shared memory.
 template <class T>
 __global__ void rowwise_dq_kernel(Params p, const T* __restrict__ dout, const T* __restrict__ q, const T* __restrict__ k,
@@ -286,22 +308,8 @@ __global__ void rowwise_dq_kernel(Params p, const T* __restrict__ dout, const T*
   const float l2 = lse_log2(lse[row]), dl = delta[row];
   for (int64_t j0 = 0; j0 < key_end; j0 += kWarp) {
     const int n = static_cast<int>(key_end - j0 < kWarp ? key_end - j0 : kWarp);
-    float my_s = 0.f, my_dp = 0.f;
-    for (int jj = 0; jj < n; jj++) {
-      const T* kr = kh + (j0 + jj) * D;
-      const T* vr = vh + (j0 + jj) * D;
-      float a = 0.f, c = 0.f;
-      for (int64_t d = lane; d < D; d += kWarp) {
-        a = fmaf(qs[d], to_f32(kr[d]), a);
-        c = fmaf(os[d], to_f32(vr[d]), c);
-      }
-      a = warp_sum(a);
-      c = warp_sum(c);
-      if (lane == jj) {
-        my_s = a;
-        my_dp = c;
-      }
-    }
+    float my_s, my_dp;
+    warp_row_dots(qs, os, kh + j0 * D, vh + j0 * D, D, n, lane, my_s, my_dp);
     float ds = 0.f;
     if (lane < n) {
       const float x = my_s * p.scale_log2 + (p.mask ? mask_log2(p, b, pos, j0 + lane) : 0.f);
@@ -348,22 +356,8 @@ __global__ void rowwise_dkdv_kernel(Params p, const T* __restrict__ dout, const 
       const int64_t head_row0 = (b * p.H + hk * p.G + g) * p.Tq;
       for (int64_t i0 = first_pos; i0 < p.Tq; i0 += kWarp) {
         const int n = static_cast<int>(p.Tq - i0 < kWarp ? p.Tq - i0 : kWarp);
-        float my_s = 0.f, my_dp = 0.f;
-        for (int ii = 0; ii < n; ii++) {
-          const T* qr = q + (head_row0 + i0 + ii) * D;
-          const T* orow = dout + (head_row0 + i0 + ii) * D;
-          float a = 0.f, c = 0.f;
-          for (int64_t d = lane; d < D; d += kWarp) {
-            a = fmaf(ks[d], to_f32(qr[d]), a);
-            c = fmaf(vs[d], to_f32(orow[d]), c);
-          }
-          a = warp_sum(a);
-          c = warp_sum(c);
-          if (lane == ii) {
-            my_s = a;
-            my_dp = c;
-          }
-        }
+        float my_s, my_dp;
+        warp_row_dots(ks, vs, q + (head_row0 + i0) * D, dout + (head_row0 + i0) * D, D, n, lane, my_s, my_dp);
         float pr = 0.f, ds = 0.f;
         if (lane < n) {  // rows from first_pos on all see key j (causal)
           const int64_t i = i0 + lane;

@@ -2,9 +2,9 @@
 // as the CPU kernel (cpu/sampling.cc) for the same Philox stream.
 //
 // Every row first finds its maximum and argmax (ties: lowest index) and checks for NaN / +inf.
-// Probabilities are p_j = exp((x_j - max) / temperature) through a port of the CPU's exp_f32
-// with explicitly rounded multiplies and adds (no FMA contraction), so they are the CPU's floats
-// bit for bit. Then:
+// Probabilities are p_j = exp((x_j - max) / temperature) through the CPU's exp_f32
+// (core/fast_math.h, whose multiplies and adds are rounded one by one on the GPU: no FMA
+// contraction), so they are the CPU's floats bit for bit. Then:
 // - unfiltered sampling walks the row in index order (as the CPU does): tiles of
 //   blockDim * kItems elements (a contiguous run per thread), a block-wide prefix sum in double
 //   per tile with a running carry, and the first element whose running sum passes u * total wins;
@@ -21,6 +21,7 @@
 #include <climits>
 #include <cmath>
 
+#include "../core/fast_math.h"  // exp_f32: rounded op by op on the GPU, so the CPU's floats
 #include "../core/philox.h"
 #include "common.cuh"
 #include "sampling.h"
@@ -41,35 +42,9 @@ struct SampleParams {
   uint64_t seed, offset;
 };
 
-// ---- the CPU's exp_f32 (fast_math.h), op for op, each op rounded on its own ----------------
-
-__device__ __forceinline__ float mul_rn(float a, float b) { return __fmul_rn(a, b); }
-__device__ __forceinline__ float add_rn(float a, float b) { return __fadd_rn(a, b); }
-__device__ __forceinline__ float sub_rn(float a, float b) { return __fadd_rn(a, -b); }
-
-__device__ __forceinline__ float exp_like_cpu(float x) {
-  float xc = x < -104.0f ? -104.0f : x;
-  xc = xc > 88.8f ? 88.8f : xc;
-  xc = x == x ? xc : 0.0f;
-  const float n = sub_rn(add_rn(mul_rn(xc, 1.44269504088896341f), 12582912.0f), 12582912.0f);
-  const float r = sub_rn(sub_rn(xc, mul_rn(n, 0.693359375f)), mul_rn(n, -2.12194440e-4f));
-  float p = 1.9875691500e-4f;
-  p = add_rn(mul_rn(p, r), 1.3981999507e-3f);
-  p = add_rn(mul_rn(p, r), 8.3334519073e-3f);
-  p = add_rn(mul_rn(p, r), 4.1665795894e-2f);
-  p = add_rn(mul_rn(p, r), 1.6666665459e-1f);
-  p = add_rn(mul_rn(p, r), 5.0000001201e-1f);
-  p = add_rn(add_rn(mul_rn(mul_rn(p, r), r), r), 1.0f);
-  const int ni = static_cast<int>(n);
-  const int half = ni >> 1;
-  const float y = mul_rn(mul_rn(p, __uint_as_float(static_cast<unsigned>(half + 127) << 23)),
-                         __uint_as_float(static_cast<unsigned>(ni - half + 127) << 23));
-  return x == x ? y : x;
-}
-
 // p = exp((x - max) / temperature) as the CPU computes it.
 __device__ __forceinline__ float prob(float x, float max, float inv_temperature) {
-  return exp_like_cpu(mul_rn(sub_rn(x, max), inv_temperature));
+  return exp_f32(fm_mul(fm_sub(x, max), inv_temperature));
 }
 
 // ---- the candidate order as one 64-bit key -------------------------------------------------

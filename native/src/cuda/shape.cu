@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../core/permute_plan.h"
 #include "common.cuh"
 #include "device.h"
 #include "shape.h"
@@ -181,35 +182,7 @@ __global__ void transpose_kernel(const T* __restrict__ src, T* __restrict__ dst,
   }
 }
 
-struct Collapsed {
-  int ndim = 0;
-  int64_t shape[MM_MAX_DIMS];
-  int64_t in_stride[MM_MAX_DIMS];
-};
-
-// Drops size-1 axes and merges output axes that stay adjacent in the input (as cpu/shape.cc).
-Collapsed collapse(int ndim, const int64_t* src_shape, const int* dims) {
-  int64_t src_stride[MM_MAX_DIMS];
-  int64_t s = 1;
-  for (int d = ndim - 1; d >= 0; d--) {
-    src_stride[d] = s;
-    s *= src_shape[d];
-  }
-  Collapsed c;
-  for (int d = 0; d < ndim; d++) {
-    const int64_t size = src_shape[dims[d]], stride = src_stride[dims[d]];
-    if (size == 1) continue;
-    if (c.ndim > 0 && c.in_stride[c.ndim - 1] == stride * size) {
-      c.shape[c.ndim - 1] *= size;
-      c.in_stride[c.ndim - 1] = stride;
-      continue;
-    }
-    c.shape[c.ndim] = size;
-    c.in_stride[c.ndim] = stride;
-    c.ndim++;
-  }
-  return c;
-}
+using Collapsed = PermutePlan;  // core/permute_plan.h: the CPU's plan
 
 template <class T>
 mm_status transpose_typed(const void* src, void* dst, const Collapsed& c, int p) {
@@ -378,7 +351,7 @@ mm_status permute(const void* src, int ndim, const int64_t* src_shape, const int
   int64_t numel = 1;
   for (int d = 0; d < ndim; d++) numel *= src_shape[d];
   if (numel == 0) return MM_OK;
-  Collapsed c = collapse(ndim, src_shape, dims);
+  Collapsed c = plan_permute(ndim, src_shape, dims);
   if (c.ndim == 0) {  // one element
     c.ndim = 1;
     c.shape[0] = 1;
