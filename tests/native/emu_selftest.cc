@@ -93,10 +93,23 @@ __global__ void atomic_kernel(float* f, int* i) {
   atomicMax(i, static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x));
 }
 
+__global__ void write_one_past_kernel(float* x, int n) {
+  if (threadIdx.x == 0) x[n] = 1.f;  // out of bounds
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   using mm::emu::launch;
+  if (argc > 1 && strcmp(argv[1], "oob") == 0) {
+    // Must die with the emulator's out-of-bounds report (tests/cuda/emulator.test.ts).
+    const int n = argc > 2 ? atoi(argv[2]) : 256;  // with MMCOT_EMU_TIGHT=1 any n is caught
+    float* x = device_array<float>(static_cast<size_t>(n));
+    mm::emu::set_launch_name("write_one_past_kernel");
+    launch(write_one_past_kernel, dim3(1), dim3(32), 0, x, n);
+    printf("out-of-bounds write was not caught\n");
+    return 0;
+  }
   {  // block sums over several blocks
     const int blocks = 5, threads = 256;
     std::vector<float> h(blocks * threads);

@@ -88,7 +88,23 @@ __global__ void normal_kernel(void* dst, mm_dtype dtype, int64_t n, uint64_t see
 
 // Sizes are rounded so freed blocks are reusable by similar requests: 512 B steps below 1 MiB,
 // 2 MiB steps above.
+#if defined(MMCOT_CUDA_EMULATED)
+// MMCOT_EMU_TIGHT=1 (emulator only): every block is exactly the bytes asked for and is reused
+// only for the same size, so the emulator's guard page sits right after each tensor's last
+// byte and a kernel reading one element too far is caught.
+bool tight_blocks() {
+  static const bool tight = [] {
+    const char* v = std::getenv("MMCOT_EMU_TIGHT");
+    return v && *v && std::strcmp(v, "0") != 0;
+  }();
+  return tight;
+}
+#else
+constexpr bool tight_blocks() { return false; }
+#endif
+
 size_t round_block(size_t bytes) {
+  if (tight_blocks()) return bytes ? bytes : 1;
   const size_t small = 512, large = size_t{2} << 20;
   if (bytes == 0) return small;
   return bytes < (size_t{1} << 20) ? (bytes + small - 1) / small * small : (bytes + large - 1) / large * large;
@@ -108,7 +124,7 @@ class CudaBackend final : public Backend {
     auto& cache = free_[device];
     // Reuse a cached block of at least `size` but not wastefully larger.
     auto it = cache.lower_bound(size);
-    if (it != cache.end() && it->first <= size * 2) {
+    if (it != cache.end() && it->first <= size * 2 && (!tight_blocks() || it->first == size)) {
       *out = it->second;
       cached_[device] -= it->first;
       in_use_[device] += it->first;

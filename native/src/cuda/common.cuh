@@ -47,7 +47,10 @@ template <class... Params, class... Args>
 mm_status launch(const char* what, void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, Args&&... args) {
   if (grid.x == 0 || grid.y == 0 || grid.z == 0) return MM_OK;
 #if defined(MMCOT_CUDA_EMULATED)
-  return cuda_status(::mm::emu::launch(kernel, grid, block, smem, static_cast<Params>(args)...), what);
+  ::mm::emu::set_launch_name(what);
+  const cudaError_t err = ::mm::emu::launch(kernel, grid, block, smem, static_cast<Params>(args)...);
+  ::mm::emu::set_launch_name(nullptr);
+  return cuda_status(err, what);
 #else
   kernel<<<grid, block, smem, stream()>>>(static_cast<Params>(args)...);
   return cuda_status(cudaGetLastError(), what);

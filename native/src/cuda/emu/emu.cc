@@ -2,6 +2,7 @@
 // memory in host memory, synchronous "streams"). See emu.h for what it models and what it cannot.
 #include "emu.h"
 
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -270,12 +271,59 @@ size_t allowed_dynamic_smem(const void* kernel) {
 
 // ---- memory ----
 
+struct Allocation {
+  void* base;     // the mapping: the block, then one guard page
+  size_t mapped;  // bytes mapped, guard page included
+  size_t size;    // bytes asked for
+};
 std::mutex g_memory_mutex;
-std::map<void*, size_t> g_allocations;
+std::map<void*, Allocation> g_allocations;
 size_t g_allocated = 0;
+thread_local const char* t_launch_name = nullptr;
+
+struct sigaction g_previous_segv;
+
+// A fault in a guard page: say which block and which kernel, then die (an emulated kernel has no
+// way back). Other faults go to the handler that was there before (V8 uses one for wasm).
+void on_fault(int sig, siginfo_t* info, void* context) {
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
+  for (const auto& [ptr, a] : g_allocations) {  // not async-signal-safe, but the process is ending
+    const uintptr_t guard = reinterpret_cast<uintptr_t>(a.base) + a.mapped - static_cast<size_t>(getpagesize());
+    if (addr >= guard && addr < guard + static_cast<size_t>(getpagesize())) {
+      char msg[512];
+      const int n = snprintf(msg, sizeof msg,
+                             "mmcot CUDA emulator: %s accessed device memory %zu bytes past the end of a %zu-byte allocation at %p "
+                             "(out of bounds; on a GPU an illegal address or silent corruption)\n",
+                             t_launch_name ? t_launch_name : "host code", static_cast<size_t>(addr - reinterpret_cast<uintptr_t>(ptr)) - a.size,
+                             a.size, ptr);
+      if (n > 0) (void)!write(2, msg, static_cast<size_t>(n));
+      signal(SIGABRT, SIG_DFL);
+      abort();
+    }
+  }
+  if (g_previous_segv.sa_flags & SA_SIGINFO) {
+    if (g_previous_segv.sa_sigaction) return g_previous_segv.sa_sigaction(sig, info, context);
+  } else if (g_previous_segv.sa_handler != SIG_DFL && g_previous_segv.sa_handler != SIG_IGN) {
+    return g_previous_segv.sa_handler(sig);
+  }
+  signal(SIGSEGV, SIG_DFL);  // re-raised on return: the default action
+}
+
+void install_fault_handler() {
+  static bool installed = false;
+  if (installed) return;
+  installed = true;
+  struct sigaction sa {};
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, &g_previous_segv);
+}
 thread_local int t_device = 0;
 
 }  // namespace
+
+void set_launch_name(const char* what) { t_launch_name = what; }
 
 cudaError_t set_function_attribute(const void* fn, cudaFuncAttribute attr, int value) {
   if (attr != cudaFuncAttributeMaxDynamicSharedMemorySize || value < 0 || static_cast<size_t>(value) > kOptinSharedLimit)
@@ -405,19 +453,31 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
   return record(cudaErrorInvalidValue);
 }
 
+// Device memory is host memory, each block placed so that it ends where a PROT_NONE guard page
+// begins (256-byte aligned, as cudaMalloc promises): a kernel that reads or writes past the end
+// of an allocation faults at once, and the SIGSEGV handler below names the kernel and the block
+// instead of letting it corrupt a neighbour (on a GPU: an illegal address, or silent corruption).
 cudaError_t cudaMalloc(void** ptr, size_t bytes) {
   std::lock_guard<std::mutex> lock(g_memory_mutex);
+  install_fault_handler();
   const size_t size = bytes ? bytes : 1;
   if (g_allocated + size > memory_limit()) {
     *ptr = nullptr;
     return record(cudaErrorMemoryAllocation);
   }
-  void* p = std::aligned_alloc(256, (size + 255) / 256 * 256);
-  if (!p) return record(cudaErrorMemoryAllocation);
+  const size_t page = static_cast<size_t>(getpagesize());
+  // MMCOT_EMU_TIGHT=1: no rounding, so the guard page follows the last byte asked for.
+  static const bool tight = env_size("MMCOT_EMU_TIGHT", 0) != 0;
+  const size_t data = tight ? size : (size + 255) / 256 * 256;
+  const size_t span = (data + page - 1) / page * page;
+  void* base = mmap(nullptr, span + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) return record(cudaErrorMemoryAllocation);
+  mprotect(static_cast<char*>(base) + span, page, PROT_NONE);
+  void* p = static_cast<char*>(base) + span - data;
   // Fresh device memory holds garbage on a GPU; a pattern (a NaN when read as float) makes
   // kernels that read what they never wrote fail tests instead of seeing zeros.
-  memset(p, 0xFF, size);
-  g_allocations[p] = size;
+  memset(p, 0xFF, data);
+  g_allocations[p] = Allocation{base, span + page, size};
   g_allocated += size;
   *ptr = p;
   return cudaSuccess;
@@ -427,9 +487,9 @@ cudaError_t cudaFree(void* ptr) {
   std::lock_guard<std::mutex> lock(g_memory_mutex);
   auto it = g_allocations.find(ptr);
   if (it == g_allocations.end()) return record(cudaErrorInvalidValue);
-  g_allocated -= it->second;
+  g_allocated -= it->second.size;
+  munmap(it->second.base, it->second.mapped);
   g_allocations.erase(it);
-  std::free(ptr);
   return cudaSuccess;
 }
 cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {

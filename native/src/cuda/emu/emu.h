@@ -137,6 +137,8 @@ const char* cudaGetErrorString(cudaError_t err);
 const char* cudaGetErrorName(cudaError_t err);
 
 namespace mm::emu {
+// Names the kernel being launched (for the out-of-bounds report).
+void set_launch_name(const char* what);
 cudaError_t set_function_attribute(const void* fn, cudaFuncAttribute attr, int value);
 }
 template <class F>
