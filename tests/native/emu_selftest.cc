@@ -93,6 +93,11 @@ __global__ void atomic_kernel(float* f, int* i) {
   atomicMax(i, static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x));
 }
 
+__global__ void smem_overrun_kernel(int n) {
+  MM_EMU_DYNAMIC(float, buf);
+  for (int i = threadIdx.x; i <= n; i += blockDim.x) buf[i] = 0.f;  // i == n is one past the end
+}
+
 __global__ void write_one_past_kernel(float* x, int n) {
   if (threadIdx.x == 0) x[n] = 1.f;  // out of bounds
 }
@@ -171,6 +176,12 @@ int main(int argc, char** argv) {
     cudaFuncSetAttribute(dynamic_smem_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, n * 4);
     const cudaError_t err = launch(dynamic_smem_kernel, dim3(1), dim3(128), n * 4, out, n);
     check(err == cudaSuccess && out[0] == static_cast<float>(n / 8 * 28), "dynamic shared memory after the opt-in");
+  }
+  {  // a write past the dynamic shared memory fails the launch
+    const cudaError_t err = launch(smem_overrun_kernel, dim3(2), dim3(64), 100 * 4, 100);
+    check(err == cudaErrorLaunchFailure && strstr(cudaGetErrorString(err), "past the end of its 400 bytes of dynamic shared memory"),
+          "a write past the end of dynamic shared memory is reported");
+    cudaGetLastError();
   }
   {  // wmma: C = A B + 1 with bf16 inputs and float accumulation
     std::vector<__nv_bfloat16> ha(256), hb(256);

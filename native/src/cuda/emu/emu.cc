@@ -354,7 +354,10 @@ cudaError_t run_grid(const void* kernel_id, dim3 grid, dim3 block, size_t dynami
   Scheduler& s = scheduler();
   s.ensure_stacks(threads);
   s.body = &body;
-  std::vector<unsigned char> smem(dynamic_smem + 16);
+  // 16 bytes of alignment slack, the kernel's dynamic shared memory, then a canary that a write
+  // past its end would change.
+  constexpr size_t kCanary = 256;
+  std::vector<unsigned char> smem(16 + dynamic_smem + kCanary);
   // Fill with a pattern so kernels that read shared memory before writing it see garbage.
   std::fill(smem.begin(), smem.end(), static_cast<unsigned char>(0xA5));
   BlockState state{};
@@ -369,7 +372,16 @@ cudaError_t run_grid(const void* kernel_id, dim3 grid, dim3 block, size_t dynami
   for (unsigned long long b : block_order) {
     state.block_idx = {static_cast<unsigned>(b % grid.x), static_cast<unsigned>((b / grid.x) % grid.y),
                        static_cast<unsigned>(b / (static_cast<unsigned long long>(grid.x) * grid.y))};
-    if (!run_block(s, state, static_cast<unsigned>(threads))) {
+    bool ok = run_block(s, state, static_cast<unsigned>(threads));
+    const unsigned char* canary = state.dynamic_shared + dynamic_smem;
+    for (size_t i = 0; ok && i < kCanary; i++) {
+      if (canary[i] != 0xA5) {
+        s.failure = "block " + format_block(state.block_idx) + " wrote " + std::to_string(i) + " bytes past the end of its " +
+                    std::to_string(dynamic_smem) + " bytes of dynamic shared memory";
+        ok = false;
+      }
+    }
+    if (!ok) {
       t_launch_message = "emulated kernel failed: " + s.failure;
       fprintf(stderr, "mmcot CUDA emulator: %s\n", t_launch_message.c_str());
       return record(cudaErrorLaunchFailure);
