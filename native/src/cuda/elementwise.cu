@@ -2,6 +2,7 @@
 // sum_to, the reduction that undoes a broadcast in the backward.
 #include "broadcast.cuh"
 #include "elementwise.h"
+#include "reduce.h"
 
 namespace mm::cuda {
 namespace {
@@ -83,9 +84,36 @@ mm_status binary(mm_binary_op op, const float* a, int a_ndim, const int64_t* a_s
   return launch("binary", binary_broadcast_kernel, blocks_for(n), 256, 0, op, a, b, out, n, index);
 }
 
+// When the summed dimensions form one contiguous run (the usual cases: a bias gradient [rows, d]
+// -> [d], or [b, t, d] -> [b, t, 1]), the input is [outer, n, inner] with n summed: the reduce
+// family's kernels do it with coalesced, two-stage, deterministic reductions. Returns false for
+// other patterns.
+bool as_one_reduction(int in_ndim, const int64_t* in_shape, int out_ndim, const int64_t* out_shape, int64_t* outer, int64_t* n,
+                      int64_t* inner) {
+  int first = -1, last = -1;
+  for (int d = 0; d < in_ndim; d++) {
+    const int j = d - (in_ndim - out_ndim);
+    if ((j < 0 || out_shape[j] == 1) && in_shape[d] != 1) {
+      if (first < 0) first = d;
+      last = d;
+    }
+  }
+  *outer = *n = *inner = 1;
+  for (int d = 0; d < in_ndim; d++) {
+    const int j = d - (in_ndim - out_ndim);
+    const bool summed = (j < 0 || out_shape[j] == 1) && in_shape[d] != 1;
+    if (first >= 0 && d >= first && d <= last && !summed && in_shape[d] != 1) return false;  // a kept dimension inside the run
+    (first < 0 || d < first ? *outer : d <= last ? *n : *inner) *= in_shape[d];
+  }
+  return true;
+}
+
 mm_status sum_to(const float* in, int in_ndim, const int64_t* in_shape, float* out, int out_ndim, const int64_t* out_shape) {
   const int64_t out_n = numel_of(out_ndim, out_shape);
   if (out_n == 0) return MM_OK;
+  int64_t outer, n, inner;
+  if (as_one_reduction(in_ndim, in_shape, out_ndim, out_shape, &outer, &n, &inner))
+    return reduce_sum(in, outer, n, inner, false, 1.0, out);
   SumToIndex index{};
   index.ndim = in_ndim;
   index.reduced_count = 1;
