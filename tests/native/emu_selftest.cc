@@ -203,6 +203,10 @@ int main(int argc, char** argv) {
         ok &= c[i * 16 + j] == want;
       }
     check(ok, "wmma bf16 m16n16k16 (row-major A, col-major B) with a float accumulator");
+    // A GPU requires 32-byte aligned wmma pointers: one element off fails the launch.
+    const cudaError_t err = launch(wmma_kernel, dim3(1), dim3(32), 0, static_cast<const __nv_bfloat16*>(a + 1), static_cast<const __nv_bfloat16*>(b), c);
+    check(err == cudaErrorLaunchFailure && strstr(cudaGetErrorString(err), "32-byte aligned"), "a misaligned wmma pointer fails the launch");
+    cudaGetLastError();
   }
   {  // atomics across blocks
     float* f = device_array<float>(1);

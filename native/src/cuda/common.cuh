@@ -33,11 +33,12 @@ inline unsigned blocks_for(int64_t n, int threads = 256) {
   return static_cast<unsigned>(blocks < 1 ? 1 : blocks > 65535 * 16 ? 65535 * 16 : blocks);
 }
 
+// Dynamic shared memory is 128-byte aligned (wmma tiles need 32; the emulator gives the same).
 #if defined(MMCOT_CUDA_EMULATED)
 #define MM_DYNAMIC_SHARED(type, name) MM_EMU_DYNAMIC(type, name)
 #else
 #define MM_DYNAMIC_SHARED(type, name)                              \
-  extern __shared__ __align__(16) unsigned char mm_dynamic_smem_[]; \
+  extern __shared__ __align__(128) unsigned char mm_dynamic_smem_[]; \
   type* name = reinterpret_cast<type*>(mm_dynamic_smem_)
 #endif
 

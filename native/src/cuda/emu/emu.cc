@@ -112,6 +112,7 @@ struct Scheduler {
   std::mt19937 rng{12345};
   bool failed = false;
   std::string failure;
+  std::string device_fault;  // set by a kernel thread (e.g. a misaligned wmma pointer)
 
   ~Scheduler() {
     for (void* s : stacks) munmap(s, kStackBytes);
@@ -226,7 +227,12 @@ bool run_block(Scheduler& s, BlockState& block, unsigned threads) {
         released = true;
       }
     }
-    if (all_done) return true;
+    if (all_done) {
+      if (s.device_fault.empty()) return true;
+      s.failure = "block " + format_block(block.block_idx) + ": " + s.device_fault;
+      s.device_fault.clear();
+      return false;
+    }
     if (released) continue;
     // Release the block barrier when every thread waits at it. A thread that already exited
     // makes the barrier divergent: undefined in CUDA (it may hang or pass), an error here.
@@ -354,16 +360,16 @@ cudaError_t run_grid(const void* kernel_id, dim3 grid, dim3 block, size_t dynami
   Scheduler& s = scheduler();
   s.ensure_stacks(threads);
   s.body = &body;
-  // 16 bytes of alignment slack, the kernel's dynamic shared memory, then a canary that a write
-  // past its end would change.
+  // 128 bytes of alignment slack (MM_DYNAMIC_SHARED promises 128), the kernel's dynamic shared
+  // memory, then a canary that a write past its end would change.
   constexpr size_t kCanary = 256;
-  std::vector<unsigned char> smem(16 + dynamic_smem + kCanary);
+  std::vector<unsigned char> smem(128 + dynamic_smem + kCanary);
   // Fill with a pattern so kernels that read shared memory before writing it see garbage.
   std::fill(smem.begin(), smem.end(), static_cast<unsigned char>(0xA5));
   BlockState state{};
   state.block_dim = block;
   state.grid_dim = grid;
-  state.dynamic_shared = smem.data() + (16 - reinterpret_cast<uintptr_t>(smem.data()) % 16) % 16;
+  state.dynamic_shared = smem.data() + (128 - reinterpret_cast<uintptr_t>(smem.data()) % 128) % 128;
   // Blocks in a shuffled order: CUDA promises no order between blocks.
   const unsigned long long blocks = static_cast<unsigned long long>(grid.x) * grid.y * grid.z;
   std::vector<unsigned long long> block_order(blocks);
@@ -388,6 +394,11 @@ cudaError_t run_grid(const void* kernel_id, dim3 grid, dim3 block, size_t dynami
     }
   }
   return cudaSuccess;
+}
+
+void device_fault(const char* what) {
+  Scheduler& s = scheduler();
+  if (s.device_fault.empty()) s.device_fault = std::string(what) + " (thread " + std::to_string(t_thread ? t_thread->linear : -1) + ")";
 }
 
 void sync_block() { block_on(FiberState::AtBlockBarrier); }

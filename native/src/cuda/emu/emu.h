@@ -169,6 +169,10 @@ extern thread_local ThreadState* t_thread;
 // Runs `body` for every thread of every block: returns cudaSuccess or the launch's error.
 cudaError_t run_grid(const void* kernel_id, dim3 grid, dim3 block, size_t dynamic_smem, const std::function<void()>& body);
 
+// A kernel thread broke a rule a GPU enforces (e.g. a misaligned wmma pointer): the launch fails
+// with `what` once the block ends.
+void device_fault(const char* what);
+
 // Barriers (called from inside a running kernel thread).
 void sync_block();
 void sync_warp();
@@ -405,8 +409,17 @@ void fill_fragment(fragment<Use, M, N, K, T, Layout>& f, const V& v) {
   for (int i = 0; i < f.num_elements; i++) f.x[i] = static_cast<T>(v);
 }
 
+// The GPU's rules for wmma memory operands: a 256-bit aligned pointer, and a leading dimension
+// that is a multiple of 16 bytes.
+template <class S>
+void check_wmma_operand(const S* p, unsigned ldm, const char* op) {
+  if (reinterpret_cast<uintptr_t>(p) % 32 != 0) ::mm::emu::device_fault(op);
+  if ((ldm * sizeof(S)) % 16 != 0) ::mm::emu::device_fault(op);
+}
+
 template <class Use, int M, int N, int K, class T, class Layout, class S>
 void load_matrix_sync(fragment<Use, M, N, K, T, Layout>& f, const S* p, unsigned ldm) {
+  check_wmma_operand(p, ldm, "wmma::load_matrix_sync: the pointer must be 32-byte aligned and ldm a multiple of 16 bytes");
   static_assert(!std::is_same<Layout, void>::value, "matrix_a/matrix_b fragments need a layout; accumulators take a layout_t");
   constexpr bool col = std::is_same<Layout, col_major>::value;
   for (int r = 0; r < f.rows; r++)
@@ -414,11 +427,13 @@ void load_matrix_sync(fragment<Use, M, N, K, T, Layout>& f, const S* p, unsigned
 }
 template <int M, int N, int K, class T, class S>
 void load_matrix_sync(fragment<accumulator, M, N, K, T, void>& f, const S* p, unsigned ldm, layout_t layout) {
+  check_wmma_operand(p, ldm, "wmma::load_matrix_sync: the pointer must be 32-byte aligned and ldm a multiple of 16 bytes");
   for (int r = 0; r < M; r++)
     for (int c = 0; c < N; c++) f.x[r * N + c] = static_cast<T>(layout == mem_col_major ? p[c * ldm + r] : p[r * ldm + c]);
 }
 template <int M, int N, int K, class T, class S>
 void store_matrix_sync(S* p, const fragment<accumulator, M, N, K, T, void>& f, unsigned ldm, layout_t layout) {
+  check_wmma_operand(p, ldm, "wmma::store_matrix_sync: the pointer must be 32-byte aligned and ldm a multiple of 16 bytes");
   for (int r = 0; r < M; r++)
     for (int c = 0; c < N; c++) (layout == mem_col_major ? p[c * ldm + r] : p[r * ldm + c]) = static_cast<S>(f.x[r * N + c]);
 }
