@@ -411,15 +411,17 @@ void fill_fragment(fragment<Use, M, N, K, T, Layout>& f, const V& v) {
 
 // The GPU's rules for wmma memory operands: a 256-bit aligned pointer, and a leading dimension
 // that is a multiple of 16 bytes.
+// A broken rule fails the launch and skips the access.
 template <class S>
-void check_wmma_operand(const S* p, unsigned ldm, const char* op) {
-  if (reinterpret_cast<uintptr_t>(p) % 32 != 0) ::mm::emu::device_fault(op);
-  if ((ldm * sizeof(S)) % 16 != 0) ::mm::emu::device_fault(op);
+bool check_wmma_operand(const S* p, unsigned ldm, const char* op) {
+  if (reinterpret_cast<uintptr_t>(p) % 32 == 0 && (ldm * sizeof(S)) % 16 == 0) return true;
+  ::mm::emu::device_fault(op);
+  return false;
 }
 
 template <class Use, int M, int N, int K, class T, class Layout, class S>
 void load_matrix_sync(fragment<Use, M, N, K, T, Layout>& f, const S* p, unsigned ldm) {
-  check_wmma_operand(p, ldm, "wmma::load_matrix_sync: the pointer must be 32-byte aligned and ldm a multiple of 16 bytes");
+  if (!check_wmma_operand(p, ldm, "wmma::load_matrix_sync: the pointer must be 32-byte aligned and ldm a multiple of 16 bytes")) return;
   static_assert(!std::is_same<Layout, void>::value, "matrix_a/matrix_b fragments need a layout; accumulators take a layout_t");
   constexpr bool col = std::is_same<Layout, col_major>::value;
   for (int r = 0; r < f.rows; r++)
@@ -427,13 +429,13 @@ void load_matrix_sync(fragment<Use, M, N, K, T, Layout>& f, const S* p, unsigned
 }
 template <int M, int N, int K, class T, class S>
 void load_matrix_sync(fragment<accumulator, M, N, K, T, void>& f, const S* p, unsigned ldm, layout_t layout) {
-  check_wmma_operand(p, ldm, "wmma::load_matrix_sync: the pointer must be 32-byte aligned and ldm a multiple of 16 bytes");
+  if (!check_wmma_operand(p, ldm, "wmma::load_matrix_sync: the pointer must be 32-byte aligned and ldm a multiple of 16 bytes")) return;
   for (int r = 0; r < M; r++)
     for (int c = 0; c < N; c++) f.x[r * N + c] = static_cast<T>(layout == mem_col_major ? p[c * ldm + r] : p[r * ldm + c]);
 }
 template <int M, int N, int K, class T, class S>
 void store_matrix_sync(S* p, const fragment<accumulator, M, N, K, T, void>& f, unsigned ldm, layout_t layout) {
-  check_wmma_operand(p, ldm, "wmma::store_matrix_sync: the pointer must be 32-byte aligned and ldm a multiple of 16 bytes");
+  if (!check_wmma_operand(p, ldm, "wmma::store_matrix_sync: the pointer must be 32-byte aligned and ldm a multiple of 16 bytes")) return;
   for (int r = 0; r < M; r++)
     for (int c = 0; c < N; c++) (layout == mem_col_major ? p[c * ldm + r] : p[r * ldm + c]) = static_cast<S>(f.x[r * N + c]);
 }
