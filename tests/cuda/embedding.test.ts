@@ -79,6 +79,12 @@ gpu('ids out of range on CUDA: a device error at the next wait, naming the op; z
     assert.equal(empty.shape, [4, 0]);
     throwsWith(() => mm.cuda.synchronize(), mm.MmcotError, 'ERR_ARG', /embedding \(on cuda:0\): an index was out of range/);
     mm.cuda.synchronize(); // cleared once raised
+    // Another checking op queued after the bad one does not take the blame.
+    const bad = mm.ops.embedding(mm.Tensor.from(Int32Array.from([7]), [1], { dtype: 'i32', device: 'cuda' }), table);
+    const fine = mm.ops.crossEntropy(mm.Tensor.zeros([2, 3], { device: 'cuda' }), mm.Tensor.from(Int32Array.from([0, 2]), [2], { dtype: 'i32', device: 'cuda' }));
+    throwsWith(() => fine.item(), mm.MmcotError, 'ERR_ARG', /^embedding \(on cuda:0\): an index was out of range/);
+    assert.ok(Math.abs(fine.item() - Math.log(3)) < 1e-6, "the later op itself is fine");
+    bad.dispose();
   });
 });
 

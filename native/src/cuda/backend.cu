@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
 
 #include "../core/backend.h"
 #include "../core/convert.h"
@@ -249,18 +250,30 @@ class CudaBackend final : public Backend {
   cudaStream_t stream(int device) const { return streams_[device]; }
   int64_t copies_to_host() const { return copies_to_host_.load(); }
 
-  // The device's error flag (device.h), allocated and zeroed on first use.
+  // The error flag (device.h) of the op last named by note_checking_op: each checking op has its
+  // own slot in a small per-device array (allocated and zeroed on first use), so an error is
+  // reported under the op whose kernel found it even when several were queued before the wait.
   mm_status error_flag(int device, int** out) {
     if (!error_flags_[device]) {
       void* p = nullptr;
-      MM_CUDA_TRY(cudaMalloc(&p, sizeof(int)), "cudaMalloc (error flag)");
-      MM_CUDA_TRY(cudaMemsetAsync(p, 0, sizeof(int), streams_[device]), "cudaMemset (error flag)");
+      MM_CUDA_TRY(cudaMalloc(&p, kErrorSlots * sizeof(int)), "cudaMalloc (error flags)");
+      MM_CUDA_TRY(cudaMemsetAsync(p, 0, kErrorSlots * sizeof(int), streams_[device]), "cudaMemset (error flags)");
       error_flags_[device] = static_cast<int*>(p);
     }
-    *out = error_flags_[device];
+    *out = error_flags_[device] + checking_slot_[device];
     return MM_OK;
   }
-  void note_checking_op(int device, const char* op) { checking_op_[device] = op; }
+  void note_checking_op(int device, const char* op) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& names = slot_names_[device];
+    int slot = 0;
+    while (slot < static_cast<int>(names.size()) && std::strcmp(names[slot], op) != 0) slot++;
+    if (slot == static_cast<int>(names.size())) {
+      if (slot == kErrorSlots) slot = kErrorSlots - 1;  // more checking ops than slots: the last is shared
+      else names.push_back(op);
+    }
+    checking_slot_[device] = slot;
+  }
 
   // Makes `device` current and creates its stream on first use.
  public:
@@ -275,14 +288,26 @@ class CudaBackend final : public Backend {
     return MM_OK;
   }
 
-  // Called after the stream was synchronised: raises (and clears) an error a kernel recorded.
+  // Called after the stream was synchronised: raises (and clears) the errors kernels recorded,
+  // the first one by slot in the message (with how many other ops reported one).
   mm_status check_device_errors(int device) {
     if (!error_flags_[device]) return MM_OK;
-    int code = 0;
-    MM_CUDA_TRY(cudaMemcpy(&code, error_flags_[device], sizeof(int), cudaMemcpyDeviceToHost), "read device error flag");
-    if (code == cuda::kDeviceOk) return MM_OK;
-    MM_CUDA_TRY(cudaMemset(error_flags_[device], 0, sizeof(int)), "clear device error flag");
-    const char* op = checking_op_[device] ? checking_op_[device] : "a kernel";
+    int codes[kErrorSlots] = {};
+    MM_CUDA_TRY(cudaMemcpy(codes, error_flags_[device], sizeof codes, cudaMemcpyDeviceToHost), "read device error flags");
+    int first = -1, others = 0;
+    for (int i = 0; i < kErrorSlots; i++) {
+      if (codes[i] == cuda::kDeviceOk) continue;
+      if (first < 0) first = i;
+      else others++;
+    }
+    if (first < 0) return MM_OK;
+    MM_CUDA_TRY(cudaMemset(error_flags_[device], 0, sizeof codes), "clear device error flags");
+    const int code = codes[first];
+    char op_buf[160];
+    const char* name = first < static_cast<int>(slot_names_[device].size()) ? slot_names_[device][first] : "a kernel";
+    if (others) snprintf(op_buf, sizeof op_buf, "%s (and %d other op%s)", name, others, others == 1 ? "" : "s");
+    else snprintf(op_buf, sizeof op_buf, "%s", name);
+    const char* op = op_buf;
     if (code == cuda::kIndexOutOfRange)
       return fail(MM_ERR_ARG, "%s (on cuda:%d): an index was out of range; the kernel's output for it is zero (reported when the host next waited on the device)", op, device);
     if (code == cuda::kTargetOutOfRange)
@@ -313,9 +338,11 @@ class CudaBackend final : public Backend {
   std::multimap<size_t, void*> free_[kMaxDevices];
   int64_t in_use_[kMaxDevices] = {};
   int64_t cached_[kMaxDevices] = {};
-  int* error_flags_[kMaxDevices] = {};
   std::atomic<int64_t> copies_to_host_{0};  // device -> host copies so far (each one a host wait)
-  const char* checking_op_[kMaxDevices] = {};
+  static constexpr int kErrorSlots = 64;
+  int* error_flags_[kMaxDevices] = {};
+  std::vector<const char*> slot_names_[kMaxDevices];
+  int checking_slot_[kMaxDevices] = {};
 };
 
 struct CudaProbe {
