@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Everything a GPU session checks, in one command (the device machine has no Node.js or registry:
 # see ../shared/device/README.md). On the development machine: `npm run build` (CUDA, runtime
-# linked statically) and ../shared/device/pack-node.sh; then run this on the GPU machine with the
-# working tree plus `.device`, `build` and `node_modules`:
+# linked statically) and `bash scripts/pack-device.sh`; then run this on the GPU machine with the
+# working tree plus `.device` and `build/Release` (carry):
 #   bash scripts/gpu-session.sh            # suite + both benchmarks (about 5 minutes on an H100)
 #   SKIP_BENCH=1 bash scripts/gpu-session.sh
 # Logs and JSON go to $OUT (the device tool's folder) or bench/results/gpu; the last lines are a
@@ -14,9 +14,14 @@ mkdir -p "$out"
 if [ -f .device/node.xz ] && ! command -v node >/dev/null; then
   xz -dc .device/node.xz > /tmp/node && chmod +x /tmp/node && export PATH=/tmp:$PATH
 fi
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$out/gpu.csv" 2>&1 || true
-node -e 'const i=require("./build/Release/mmcot.node").backendInfo(); console.log(JSON.stringify(i)); if (!i.cudaDeviceCount) process.exit(1)' \
-  | tee "$out/backend.json" || { echo "no usable CUDA device"; exit 1; }
+if [ -f .device/node_modules.tar.xz ] && [ ! -d node_modules/tsx ]; then
+  xz -dc .device/node_modules.tar.xz | tar -xf -
+fi
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$out/gpu.csv" 2>/dev/null || echo "nvidia-smi unavailable" > "$out/gpu.csv"
+info=$(node -e 'const i=require("./build/Release/mmcot.node").backendInfo(); console.log(JSON.stringify(i)); if (!i.cudaDeviceCount) process.exit(1)')
+found=$?
+echo "$info" | tee "$out/backend.json"
+[ "$found" -eq 0 ] || { echo "no usable CUDA device: stopping"; exit 1; }
 
 echo "== npm run test:cuda"
 node --import tsx node_modules/uvu/bin.js tests/cuda '\.test\.ts$' > "$out/test-cuda.log" 2>&1
