@@ -109,7 +109,8 @@ struct Scheduler {
   std::vector<void*> stacks;
   std::vector<int> order;
   const std::function<void()>* body = nullptr;
-  std::mt19937 rng{12345};
+  // The schedule's randomness: fixed per process (reproducible failures), MMCOT_EMU_SEED to vary it.
+  std::mt19937 rng{static_cast<uint32_t>(env_size("MMCOT_EMU_SEED", 12345))};
   bool failed = false;
   std::string failure;
   std::string device_fault;  // set by a kernel thread (e.g. a misaligned wmma pointer)
