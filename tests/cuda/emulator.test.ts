@@ -31,4 +31,10 @@ if (!emulated) console.log('CUDA emulator tests skipped: the loaded binary is no
   assert.match(tight.stderr, /0 bytes past the end of a 1000-byte allocation/);
 });
 
+(emulated ? test : test.skip)('a misaligned vector access (a GPU fault, fine on x86) stops the kernel', () => {
+  const run = spawnSync(selftest, ['misaligned'], { encoding: 'utf8' });
+  assert.is.not(run.status, 0, 'the process must not go on after a misaligned float4 load');
+  assert.match(run.stderr, /misaligned address .* requires 16 byte alignment/);
+});
+
 test.run();

@@ -98,6 +98,11 @@ __global__ void smem_overrun_kernel(int n) {
   for (int i = threadIdx.x; i <= n; i += blockDim.x) buf[i] = 0.f;  // i == n is one past the end
 }
 
+__global__ void misaligned_vector_kernel(const float* x, float* out) {
+  const float4 v = reinterpret_cast<const float4*>(x + 1)[0];  // 4-byte aligned, not 16
+  out[threadIdx.x] = v.x;
+}
+
 __global__ void write_one_past_kernel(float* x, int n) {
   if (threadIdx.x == 0) x[n] = 1.f;  // out of bounds
 }
@@ -106,6 +111,14 @@ __global__ void write_one_past_kernel(float* x, int n) {
 
 int main(int argc, char** argv) {
   using mm::emu::launch;
+  if (argc > 1 && strcmp(argv[1], "misaligned") == 0) {
+    // Must die in UBSan's alignment check (the emulator build compiles kernels with it).
+    float* x = device_array<float>(64);
+    float* out = device_array<float>(32);
+    launch(misaligned_vector_kernel, dim3(1), dim3(32), 0, static_cast<const float*>(x), out);
+    printf("misaligned vector load was not caught\n");
+    return 0;
+  }
   if (argc > 1 && strcmp(argv[1], "oob") == 0) {
     // Must die with the emulator's out-of-bounds report (tests/cuda/emulator.test.ts).
     const int n = argc > 2 ? atoi(argv[2]) : 256;  // with MMCOT_EMU_TIGHT=1 any n is caught
