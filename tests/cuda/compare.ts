@@ -71,12 +71,14 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   return worst / scale;
 }
 
-export function assertCloseTo(actual: mm.Tensor, expected: mm.Tensor, rtol: number, what: string): void {
+/** Asserts the CUDA result is within rtol of the CPU's (relativeError) and returns the error. */
+export function assertCloseTo(actual: mm.Tensor, expected: mm.Tensor, rtol: number, what: string): number {
   assert.equal(actual.shape, expected.shape, `${what}: shape`);
   assert.is(actual.dtype, expected.dtype, `${what}: dtype`);
   assert.match(actual.device, /^cuda:\d+$/, `${what}: the CUDA result is on a CUDA device`);
   const err = relativeError(actual.toArray() as ArrayLike<number>, expected.toArray() as ArrayLike<number>);
   assert.ok(err <= rtol, `${what}: CUDA vs CPU relative error ${err.toExponential(2)} > ${rtol}`);
+  return err;
 }
 
 /**
@@ -109,8 +111,7 @@ export function compareOnDevices(
     assert.is(gpu.outs.length, cpu.outs.length, `${what}: output count`);
     let worst = 0;
     cpu.outs.forEach((o, k) => {
-      assertCloseTo(gpu.outs[k], o, rtol, `${what} output ${k}`);
-      worst = Math.max(worst, relativeError(gpu.outs[k].toArray() as ArrayLike<number>, o.toArray() as ArrayLike<number>));
+      worst = Math.max(worst, assertCloseTo(gpu.outs[k], o, rtol, `${what} output ${k}`));
     });
     const differentiable = cpu.outs.map((o, k) => k).filter((k) => cpu.outs[k].requiresGrad && cpu.outs[k].dtype !== 'i32');
     if (options.backward === false || differentiable.length === 0) return worst;

@@ -17,11 +17,13 @@
 #include "../core/fast_math.h"
 #include "../core/philox.h"
 #include "activation.h"
+#include "pointwise.cuh"
 #include "rowwise.cuh"
 
 namespace mm::cuda {
 namespace {
 
+using rowwise::aligned;
 using rowwise::for_row;
 using rowwise::load;
 using rowwise::row_fold;
@@ -72,16 +74,7 @@ __device__ __forceinline__ float act_grad(float x) {
   }
 }
 
-// ---- pointwise kernels -------------------------------------------------------------------
-
-// Runs op(i, Width<4>{}) on aligned chunks of 4 elements (when vec) and op(i, Width<1>{}) on the
-// rest, grid-stride.
-template <class Op>
-__global__ void pointwise_kernel(Op op, int64_t n, bool vec) {
-  const int64_t chunks = vec ? n / 4 : 0;
-  for (int64_t j = global_thread(); j < chunks; j += grid_stride()) op(j * 4, Width<4>{});
-  for (int64_t i = chunks * 4 + global_thread(); i < n; i += grid_stride()) op(i, Width<1>{});
-}
+// ---- pointwise kernels (pointwise.cuh) -----------------------------------------------------
 
 template <mm_activation_kind K>
 struct ActForward {
@@ -152,24 +145,14 @@ struct SwigluBackward {
   }
 };
 
-bool aligned(const void* a, const void* b = nullptr, const void* c = nullptr, const void* d = nullptr, const void* e = nullptr) {
-  return rowwise::aligned16(a) && rowwise::aligned16(b) && rowwise::aligned16(c) && rowwise::aligned16(d) && rowwise::aligned16(e);
-}
-
-template <class Op>
-mm_status run_pointwise(const char* what, const Op& op, int64_t n, bool vec) {
-  if (n == 0) return MM_OK;
-  return launch(what, pointwise_kernel<Op>, blocks_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0, op, n, vec);
-}
-
 template <mm_activation_kind K>
 mm_status activation_k(const char* what, const float* x, int64_t n, float* y) {
-  return run_pointwise(what, ActForward<K>{x, y}, n, aligned(x, y));
+  return pointwise::run(what, ActForward<K>{x, y}, n, aligned(x, y));
 }
 
 template <mm_activation_kind K>
 mm_status activation_backward_k(const char* what, const float* x, const float* dy, int64_t n, float* dx) {
-  return run_pointwise(what, ActBackward<K>{x, dy, dx}, n, aligned(x, dy, dx));
+  return pointwise::run(what, ActBackward<K>{x, dy, dx}, n, aligned(x, dy, dx));
 }
 
 // ---- softmax -----------------------------------------------------------------------------
@@ -430,12 +413,12 @@ mm_status activation_backward(mm_activation_kind kind, const float* x, const flo
 }
 
 mm_status swiglu(const float* gate, const float* up, int64_t n, float* y) {
-  return run_pointwise("swiglu", SwigluForward{gate, up, y}, n, aligned(gate, up, y));
+  return pointwise::run("swiglu", SwigluForward{gate, up, y}, n, aligned(gate, up, y));
 }
 
 mm_status swiglu_backward(const float* gate, const float* up, const float* dy, int64_t n, float* dgate, float* dup) {
   if (!dgate && !dup) return MM_OK;
-  return run_pointwise("swiglu backward", SwigluBackward{gate, up, dy, dgate, dup}, n, aligned(gate, up, dy, dgate, dup));
+  return pointwise::run("swiglu backward", SwigluBackward{gate, up, dy, dgate, dup}, n, aligned(gate, up, dy, dgate, dup));
 }
 
 mm_status softmax(const float* x, int64_t outer, int64_t len, int64_t inner, bool log, float* y) {

@@ -19,6 +19,7 @@
 namespace mm::cuda {
 namespace {
 
+using rowwise::aligned;
 using rowwise::for_row;
 using rowwise::load;
 using rowwise::row_fold;
@@ -401,10 +402,6 @@ __global__ void column_sums_kernel(const float* partial, int64_t slots, int64_t 
 }
 
 // ---- host helpers ------------------------------------------------------------------------
-
-bool aligned(const void* a, const void* b = nullptr, const void* c = nullptr, const void* d = nullptr, const void* e = nullptr) {
-  return rowwise::aligned16(a) && rowwise::aligned16(b) && rowwise::aligned16(c) && rowwise::aligned16(d) && rowwise::aligned16(e);
-}
 
 unsigned tiles_of(int64_t m) { return static_cast<unsigned>((m + kWarp - 1) / kWarp); }
 

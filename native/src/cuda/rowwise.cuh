@@ -89,6 +89,11 @@ __device__ __forceinline__ T row_fold(T v, T* scratch) {
 // ---- host side ----
 
 inline bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+// Every pointer 16-byte aligned (null counts as aligned: an operand that is absent).
+template <class... P>
+bool aligned(const P*... p) {
+  return (aligned16(p) && ...);
+}
 
 // Threads per row: about one float4 per thread per pass, a multiple of 32 in [32, 512].
 inline int row_threads(int64_t d) {

@@ -1,16 +1,16 @@
-// CUDA unary family: one grid-stride pass per op, the op a template argument (no per-element
-// dispatch), with float4 loads and stores when every pointer is 16-byte aligned. The formulas are
-// the CPU backend's (cpu/unary.cc) with CUDA's libm-accurate expf/tanhf/powf in place of the
-// CPU's polynomial approximations, so results agree to a few ulp.
+// CUDA unary family: one grid-stride pass per op (pointwise.cuh), the op a template argument (no
+// per-element dispatch), with float4 loads and stores when every pointer is 16-byte aligned. The
+// formulas are the CPU backend's (cpu/unary.cc); exp/tanh/pow use CUDA's libm-accurate functions
+// in place of the CPU's polynomial approximations (results agree to a few ulp), sigmoid is the
+// shared core/fast_math.h one.
 #include <cstdint>
 
-#include "common.cuh"
+#include "../core/fast_math.h"
+#include "pointwise.cuh"
 #include "unary.h"
 
 namespace mm::cuda {
 namespace {
-
-constexpr int kThreads = 256;
 
 template <int Op>
 __device__ __forceinline__ float forward(float v, float p0, float p1) {
@@ -21,12 +21,7 @@ __device__ __forceinline__ float forward(float v, float p0, float p1) {
     case MM_UNARY_SQRT: return sqrtf(v);
     case MM_UNARY_RSQRT: return 1.0f / sqrtf(v);
     case MM_UNARY_TANH: return tanhf(v);
-    case MM_UNARY_SIGMOID: {
-      // exp(-|x|) never overflows; for x < 0, sigmoid(x) = e / (1 + e).
-      const float e = expf(-fabsf(v));
-      const float s = 1.0f / (1.0f + e);
-      return v >= 0 ? s : e * s;
-    }
+    case MM_UNARY_SIGMOID: return sigmoid_f32(v);  // the CPU's (core/fast_math.h)
     case MM_UNARY_RELU: return v < 0 ? 0.0f : v;  // keeps NaN
     case MM_UNARY_ABS: return fabsf(v);
     case MM_UNARY_SQUARE: return v * v;
@@ -65,67 +60,50 @@ constexpr bool reads_nothing(int op) { return op == MM_UNARY_NEG || op == MM_UNA
 
 
 template <int Op>
-__global__ void unary_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t n, float p0, float p1, bool vec4) {
-  int64_t tail = 0;
-  if (vec4) {
-    const int64_t n4 = n / 4;
-    const float4* x4 = reinterpret_cast<const float4*>(x);
-    float4* y4 = reinterpret_cast<float4*>(y);
-    for (int64_t i = global_thread(); i < n4; i += grid_stride()) {
-      float4 v = x4[i];
-      v.x = forward<Op>(v.x, p0, p1);
-      v.y = forward<Op>(v.y, p0, p1);
-      v.z = forward<Op>(v.z, p0, p1);
-      v.w = forward<Op>(v.w, p0, p1);
-      y4[i] = v;
-    }
-    tail = n4 * 4;
+struct UnaryForward {
+  const float* x;
+  float* y;
+  float p0, p1;
+  template <class Wd>
+  __device__ __forceinline__ void operator()(int64_t i, Wd) const {
+    constexpr int W = Wd::value;
+    float v[W];
+    rowwise::load(v, x + i);
+    for (int k = 0; k < W; k++) v[k] = forward<Op>(v[k], p0, p1);
+    rowwise::store(y + i, v);
   }
-  for (int64_t i = tail + global_thread(); i < n; i += grid_stride()) y[i] = forward<Op>(x[i], p0, p1);
-}
+};
 
 // s may be null for the ops that read nothing (it is then never dereferenced).
 template <int Op>
-__global__ void unary_backward_kernel(const float* __restrict__ s, const float* __restrict__ g, float* __restrict__ dx, int64_t n, float p0,
-                                      float p1, bool vec4) {
-  int64_t tail = 0;
-  if (vec4) {
-    const int64_t n4 = n / 4;
-    const float4* g4 = reinterpret_cast<const float4*>(g);
-    const float4* s4 = reinterpret_cast<const float4*>(s);
-    float4* dx4 = reinterpret_cast<float4*>(dx);
-    for (int64_t i = global_thread(); i < n4; i += grid_stride()) {
-      const float4 d = g4[i];
-      const float4 v = reads_nothing(Op) ? d : s4[i];
-      float4 r;
-      r.x = backward<Op>(d.x, v.x, p0, p1);
-      r.y = backward<Op>(d.y, v.y, p0, p1);
-      r.z = backward<Op>(d.z, v.z, p0, p1);
-      r.w = backward<Op>(d.w, v.w, p0, p1);
-      dx4[i] = r;
+struct UnaryBackward {
+  const float* s;
+  const float* g;
+  float* dx;
+  float p0, p1;
+  template <class Wd>
+  __device__ __forceinline__ void operator()(int64_t i, Wd) const {
+    constexpr int W = Wd::value;
+    float d[W], v[W];
+    rowwise::load(d, g + i);
+    if constexpr (reads_nothing(Op)) {
+      for (int k = 0; k < W; k++) v[k] = d[k];
+    } else {
+      rowwise::load(v, s + i);
     }
-    tail = n4 * 4;
+    for (int k = 0; k < W; k++) d[k] = backward<Op>(d[k], v[k], p0, p1);
+    rowwise::store(dx + i, d);
   }
-  for (int64_t i = tail + global_thread(); i < n; i += grid_stride()) {
-    const float d = g[i];
-    dx[i] = backward<Op>(d, reads_nothing(Op) ? d : s[i], p0, p1);
-  }
-}
-
-bool aligned16(const void* p) { return p == nullptr || reinterpret_cast<uintptr_t>(p) % 16 == 0; }
-
-unsigned grid_for(int64_t n, bool vec4) { return blocks_for(vec4 ? (n + 3) / 4 : n, kThreads); }
+};
 
 template <int Op>
 mm_status run_forward(const float* x, float* y, int64_t n, float p0, float p1) {
-  const bool vec4 = aligned16(x) && aligned16(y);
-  return launch("unary", unary_kernel<Op>, grid_for(n, vec4), kThreads, 0, x, y, n, p0, p1, vec4);
+  return pointwise::run("unary", UnaryForward<Op>{x, y, p0, p1}, n, rowwise::aligned(x, y));
 }
 
 template <int Op>
 mm_status run_backward(const float* s, const float* g, float* dx, int64_t n, float p0, float p1) {
-  const bool vec4 = aligned16(s) && aligned16(g) && aligned16(dx);
-  return launch("unaryBackward", unary_backward_kernel<Op>, grid_for(n, vec4), kThreads, 0, s, g, dx, n, p0, p1, vec4);
+  return pointwise::run("unaryBackward", UnaryBackward<Op>{s, g, dx, p0, p1}, n, rowwise::aligned(s, g, dx));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../core/batch_index.h"
 #include "../core/convert.h"
 #include "../core/thread_pool.h"
 #include "../cpu/broadcast.h"
@@ -25,9 +26,7 @@ struct MatmulPlan {
   mm::cpu::GemmArgs args;
   int out_ndim = 0;
   int64_t out_shape[MM_MAX_DIMS] = {};
-  int batch_ndim = 0;  // 0 when the batch folds into the rows or there is one item
-  int64_t batch_shape[MM_MAX_DIMS] = {};
-  mm::cpu::BroadcastOperand a_strides{}, b_strides{};
+  mm::GemmBatchIndex index;  // ndim 0 when the batch folds into the rows or there is one item
   std::vector<int64_t> a_offsets, b_offsets;  // CPU: per batch item (empty: one item at offset 0)
 };
 
@@ -64,7 +63,7 @@ mm_status plan_matmul(const char* op, const mm_tensor* a, const mm_tensor* b, in
   }
   // Batch dimensions: NumPy broadcasting of everything but the last two.
   const int batch_ndim = (na > nb ? na : nb) - 2;
-  int64_t* batch_shape = plan->batch_shape;
+  int64_t* batch_shape = plan->index.shape;
   int64_t batch = 1;
   for (int i = 0; i < batch_ndim; i++) {
     const int ia = i - (batch_ndim - (na - 2)), ib = i - (batch_ndim - (nb - 2));
@@ -98,27 +97,24 @@ mm_status plan_matmul(const char* op, const mm_tensor* a, const mm_tensor* b, in
   }
   g.batch = batch;
   if (batch == 1) return MM_OK;
-  plan->batch_ndim = batch_ndim;
-  plan->a_strides = mm::cpu::broadcast_strides(na - 2, sa, batch_ndim, batch_shape);
-  plan->b_strides = mm::cpu::broadcast_strides(nb - 2, sb, batch_ndim, batch_shape);
+  plan->index.ndim = batch_ndim;
+  const mm::cpu::BroadcastOperand a_strides = mm::cpu::broadcast_strides(na - 2, sa, batch_ndim, batch_shape);
+  const mm::cpu::BroadcastOperand b_strides = mm::cpu::broadcast_strides(nb - 2, sb, batch_ndim, batch_shape);
+  std::memcpy(plan->index.a_stride, a_strides.strides, sizeof(int64_t) * batch_ndim);
+  std::memcpy(plan->index.b_stride, b_strides.strides, sizeof(int64_t) * batch_ndim);
   return MM_OK;
 }
 
 // The CPU kernel's per-item element offsets of A and B (0 stride where broadcast).
 void cpu_offsets(MatmulPlan& plan) {
   mm::cpu::GemmArgs& g = plan.args;
-  if (plan.batch_ndim == 0) return;
+  if (plan.index.ndim == 0) return;
   plan.a_offsets.resize(static_cast<size_t>(g.batch));
   plan.b_offsets.resize(static_cast<size_t>(g.batch));
   const int64_t a_matrix = g.m * g.k, b_matrix = g.k * g.n;
   for (int64_t item = 0; item < g.batch; item++) {
-    int64_t rest = item, oa = 0, ob = 0;
-    for (int d = plan.batch_ndim - 1; d >= 0; d--) {
-      const int64_t coord = rest % plan.batch_shape[d];
-      rest /= plan.batch_shape[d];
-      oa += coord * plan.a_strides.strides[d];
-      ob += coord * plan.b_strides.strides[d];
-    }
+    int64_t oa, ob;
+    plan.index.offsets(item, &oa, &ob);
     plan.a_offsets[static_cast<size_t>(item)] = oa * a_matrix;
     plan.b_offsets[static_cast<size_t>(item)] = ob * b_matrix;
   }
@@ -175,12 +171,7 @@ mm_status run(MatmulPlan& plan, const mm_tensor* a, const mm_tensor* b, mm_tenso
     g.b = mm_tensor_data_const(b);
     g.c = mm_tensor_data(c);
     g.batch = plan.args.batch;
-    g.index.ndim = plan.batch_ndim;
-    for (int d = 0; d < plan.batch_ndim; d++) {
-      g.index.shape[d] = plan.batch_shape[d];
-      g.index.a_stride[d] = plan.a_strides.strides[d];
-      g.index.b_stride[d] = plan.b_strides.strides[d];
-    }
+    g.index = plan.index;
     MM_TRY(mm::cuda::select_device(mm_tensor_device(a).index));
     return mm::cuda::gemm(g);
   }
