@@ -22,6 +22,16 @@ namespace {
 constexpr int kMaxDevices = 16;
 // The device the calling thread's kernels go to (set by CudaBackend::use / cuda::select_device).
 thread_local int t_current_device = 0;
+// The device this thread last made current in the runtime: every op selects its device, and the
+// cudaSetDevice call is skipped when it would change nothing.
+thread_local int t_runtime_device = -1;
+
+cudaError_t set_runtime_device(int device) {
+  if (device == t_runtime_device) return cudaSuccess;
+  const cudaError_t err = cudaSetDevice(device);
+  t_runtime_device = err == cudaSuccess ? device : -1;
+  return err;
+}
 constexpr int kThreads = 256;
 
 mm_status cuda_fail(cudaError_t err, const char* what) {
@@ -226,7 +236,7 @@ class CudaBackend final : public Backend {
   mm_status synchronize() override {
     for (int d = 0; d < devices_; d++) {
       if (!streams_[d]) continue;
-      MM_CUDA_TRY(cudaSetDevice(d), "cudaSetDevice");
+      MM_CUDA_TRY(set_runtime_device(d), "cudaSetDevice");
       MM_CUDA_TRY(cudaStreamSynchronize(streams_[d]), "synchronize");
       MM_TRY(check_device_errors(d));
     }
@@ -279,7 +289,7 @@ class CudaBackend final : public Backend {
  public:
   mm_status use(int device) {
     if (device < 0 || device >= devices_) return fail(MM_ERR_DEVICE, "device cuda:%d does not exist", device);
-    MM_CUDA_TRY(cudaSetDevice(device), "cudaSetDevice");
+    MM_CUDA_TRY(set_runtime_device(device), "cudaSetDevice");
     t_current_device = device;
     if (!streams_[device]) {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -325,7 +335,7 @@ class CudaBackend final : public Backend {
 
  private:
   void release_cached_locked(int device) {
-    if (cudaSetDevice(device) != cudaSuccess) return;
+    if (set_runtime_device(device) != cudaSuccess) return;
     if (streams_[device]) cudaStreamSynchronize(streams_[device]);
     for (auto& [size, ptr] : free_[device]) cudaFree(ptr);
     free_[device].clear();
